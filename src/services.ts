@@ -1,0 +1,60 @@
+/**
+ * The service's parts, built once from the configuration and handed to the HTTP routes, the CLI
+ * and housekeeping. Swapping a store (PostgreSQL, S3) happens here and nowhere else.
+ */
+import type { Config } from "./config.js";
+import { migrate, openSqlite, type Db } from "./db/database.js";
+import { Uploads } from "./cache/uploads.js";
+import { UrlSigner } from "./dataplane/signed-url.js";
+import { RunnerAuthenticator } from "./identity/credential.js";
+import { RunnerRegistry } from "./identity/runners.js";
+import type { Logger } from "./log.js";
+import { CacheGate } from "./protocol/caller.js";
+import type { ScopeResolver } from "./scope/decision.js";
+import { JobStore } from "./scope/job-store.js";
+import { JobScopeResolver } from "./scope/resolver.js";
+import { loadSecrets, type Secrets } from "./secrets.js";
+import type { BlobStore } from "./stores/blob-store.js";
+import { LocalBlobStore } from "./stores/local-blob-store.js";
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  secrets: Secrets;
+  db: Db;
+  blobs: BlobStore;
+  runners: RunnerRegistry;
+  jobs: JobStore;
+  resolver: ScopeResolver;
+  gate: CacheGate;
+  uploads: Uploads;
+  signer: UrlSigner;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config, log: Logger): Promise<Services> {
+  const db = openSqlite(config.dataDir);
+  await migrate(db);
+  const secrets = loadSecrets(config);
+  const blobs = new LocalBlobStore(config.dataDir);
+  const runners = new RunnerRegistry(db);
+  const jobs = new JobStore(db);
+  const resolver = new JobScopeResolver(jobs);
+  const authenticator = new RunnerAuthenticator(secrets.tokenSecret, runners);
+  return {
+    config,
+    log,
+    secrets,
+    db,
+    blobs,
+    runners,
+    jobs,
+    resolver,
+    gate: new CacheGate(authenticator, resolver, log),
+    uploads: new Uploads(db, blobs, config.maxEntryBytes),
+    signer: new UrlSigner(secrets.urlSigningSecret, config.publicUrl, config.signedUrlTtlSeconds),
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Signed GitHub webhooks for tests, in the shape of GitHub's own `workflow_job` examples
+ * (from @octokit/webhooks-examples), signed with the real algorithm.
+ */
+import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import { sign } from "@octokit/webhooks-methods";
+
+const require = createRequire(import.meta.url);
+
+export interface JobSpec {
+  action: "queued" | "waiting" | "in_progress" | "completed";
+  jobId: number;
+  runId: number;
+  runAttempt?: number;
+  repository: string;
+  defaultBranch?: string;
+  headBranch: string | null;
+  runnerName: string | null;
+  installationId?: number;
+  startedAt?: string;
+}
+
+interface ExampleSet {
+  name: string;
+  examples: Record<string, unknown>[];
+}
+
+/** GitHub's own example of a workflow_job event with this action. */
+function example(action: string): Record<string, any> {
+  const all = require("@octokit/webhooks-examples/api.github.com/index.json") as ExampleSet[];
+  const set = all.find((s) => s.name === "workflow_job");
+  const found = set?.examples.find((e) => e.action === action) ?? set?.examples[0];
+  if (!found) throw new Error("no workflow_job example in @octokit/webhooks-examples");
+  return structuredClone(found) as Record<string, any>;
+}
+
+export function workflowJobPayload(spec: JobSpec): Record<string, unknown> {
+  const payload = example(spec.action);
+  const [owner, name] = spec.repository.split("/");
+  payload.action = spec.action;
+  payload.workflow_job = {
+    ...payload.workflow_job,
+    id: spec.jobId,
+    run_id: spec.runId,
+    run_attempt: spec.runAttempt ?? 1,
+    head_branch: spec.headBranch,
+    status: spec.action,
+    runner_name: spec.runnerName,
+    started_at: spec.startedAt ?? new Date().toISOString(),
+    completed_at: spec.action === "completed" ? new Date().toISOString() : null,
+  };
+  payload.repository = {
+    ...payload.repository,
+    name,
+    full_name: spec.repository,
+    owner: { ...payload.repository?.owner, login: owner },
+    default_branch: spec.defaultBranch ?? "main",
+  };
+  payload.installation = { ...(payload.installation ?? {}), id: spec.installationId ?? 1 };
+  return payload;
+}
+
+/** Posts a webhook signed with `secret`; returns the status. */
+export async function sendWebhook(
+  baseUrl: string,
+  secret: string,
+  event: string,
+  payload: unknown,
+  options: { delivery?: string; signature?: string } = {},
+): Promise<number> {
+  const body = JSON.stringify(payload);
+  const response = await fetch(`${baseUrl}/webhooks/github`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-github-event": event,
+      "x-github-delivery": options.delivery ?? randomUUID(),
+      "x-hub-signature-256": options.signature ?? (await sign(secret, body)),
+      "user-agent": "GitHub-Hookshot/test",
+    },
+    body,
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
