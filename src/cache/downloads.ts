@@ -17,6 +17,8 @@ export interface Part {
 export interface Download {
   entryId: number;
   size: number;
+  /** Epoch milliseconds; downloads report it as Last-Modified. */
+  committedAt: number;
   parts: Part[];
 }
 
@@ -24,7 +26,7 @@ export interface Download {
 export async function openDownload(db: Db, entryId: number): Promise<Download> {
   const entry = await db
     .selectFrom("cache_entries")
-    .select(["id", "size"])
+    .select(["id", "size", "committed_at"])
     .where("id", "=", entryId)
     .where("state", "=", "committed")
     .executeTakeFirst();
@@ -38,6 +40,7 @@ export async function openDownload(db: Db, entryId: number): Promise<Download> {
   return {
     entryId,
     size: Number(entry.size),
+    committedAt: Number(entry.committed_at),
     parts: parts.map((p) => ({ offset: Number(p.offset), size: Number(p.size), blobName: p.blob_name })),
   };
 }

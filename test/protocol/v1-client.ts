@@ -1,0 +1,108 @@
+/**
+ * The real `@actions/cache` 3.x client (installed as `actions-cache-v1`), pointed at a test
+ * server as a runner would point it: the client reads ACTIONS_CACHE_URL, ACTIONS_RUNTIME_TOKEN,
+ * GITHUB_WORKSPACE and RUNNER_TEMP from the environment at call time, so each call sets them.
+ *
+ * The client never throws on a failed save or restore (caching is optional to a workflow); it
+ * prints `::warning::` lines instead. Those lines are captured so tests can read why.
+ */
+import cacheV1 from "actions-cache-v1";
+import type { DownloadOptions, UploadOptions } from "actions-cache-v1/lib/options.js";
+import type { TestServer } from "../helpers/server.js";
+
+export interface ClientOutcome<T> {
+  value: T;
+  /** What the client printed: workflow commands (`::warning::...`) and info lines. */
+  output: string[];
+}
+
+export class V1Client {
+  constructor(
+    private readonly serverUrl: string,
+    public token: string,
+    private readonly workspace: string,
+    private readonly runnerTemp: string,
+  ) {}
+
+  /** Saves `paths` (absolute, inside the workspace) under `key`; the value is the cache id or -1. */
+  save(paths: string[], key: string, options?: UploadOptions): Promise<ClientOutcome<number>> {
+    return this.call(() => cacheV1.saveCache(paths, key, options));
+  }
+
+  /** Restores into the workspace; the value is the matched key, or undefined on a miss. */
+  restore(
+    paths: string[],
+    key: string,
+    restoreKeys: string[] = [],
+    options?: DownloadOptions,
+  ): Promise<ClientOutcome<string | undefined>> {
+    return this.call(() => cacheV1.restoreCache(paths, key, restoreKeys, options));
+  }
+
+  private async call<T>(action: () => Promise<T>): Promise<ClientOutcome<T>> {
+    process.env.ACTIONS_CACHE_URL = `${this.serverUrl}/`;
+    process.env.ACTIONS_RUNTIME_TOKEN = this.token;
+    process.env.GITHUB_WORKSPACE = this.workspace;
+    process.env.RUNNER_TEMP = this.runnerTemp;
+    delete process.env.ACTIONS_CACHE_SERVICE_V2;
+    delete process.env.ACTIONS_RESULTS_URL;
+
+    const output: string[] = [];
+    const write = process.stdout.write;
+    // The client's logger writes strings; the test runner's own reports are left alone.
+    process.stdout.write = function capture(chunk: unknown, ...rest: unknown[]): boolean {
+      if (typeof chunk === "string") {
+        output.push(...chunk.split("\n").filter((line) => line !== ""));
+        return true;
+      }
+      return (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    } as typeof process.stdout.write;
+    try {
+      return { value: await action(), output };
+    } finally {
+      process.stdout.write = write;
+    }
+  }
+}
+
+/** The `::warning::` lines of an outcome, without the command prefix. */
+export function warnings(outcome: ClientOutcome<unknown>): string[] {
+  return outcome.output.filter((line) => line.startsWith("::warning::")).map((line) => line.slice("::warning::".length));
+}
+
+let nextJobId = 1000;
+
+export interface RunnerOnJob {
+  token: string;
+  runnerName: string;
+  jobId: number;
+  runId: number;
+}
+
+/**
+ * Registers a runner and tells the server, through a signed `in_progress` webhook, that it runs
+ * a job of `branch`. The default branch of every test repository is `main`.
+ */
+export async function runnerOnBranch(
+  server: TestServer,
+  runnerName: string,
+  repository: string,
+  branch: string,
+): Promise<RunnerOnJob> {
+  const { token } = await server.registerRunner(runnerName, repository);
+  const jobId = nextJobId++;
+  const runId = jobId * 10;
+  const status = await server.jobEvent({
+    action: "in_progress", jobId, runId, repository, headBranch: branch, runnerName,
+  });
+  if (status !== 200) throw new Error(`workflow_job webhook answered ${status}`);
+  return { token, runnerName, jobId, runId };
+}
+
+/** Sends the `completed` event for the runner's job: from then on its token is worth nothing. */
+export async function completeJob(server: TestServer, runner: RunnerOnJob, repository: string, branch: string): Promise<void> {
+  const status = await server.jobEvent({
+    action: "completed", jobId: runner.jobId, runId: runner.runId, repository, headBranch: branch, runnerName: runner.runnerName,
+  });
+  if (status !== 200) throw new Error(`workflow_job webhook answered ${status}`);
+}
