@@ -13,6 +13,9 @@ import { CacheGate } from "./protocol/caller.js";
 import type { ScopeResolver } from "./scope/decision.js";
 import { JobStore } from "./scope/job-store.js";
 import { JobScopeResolver } from "./scope/resolver.js";
+import { OctokitGitHubClient, type GitHubClient } from "./github/client.js";
+import { DefaultBranches } from "./scope/default-branch.js";
+import { ApiFallback } from "./scope/fallback.js";
 import { loadSecrets, type Secrets } from "./secrets.js";
 import type { BlobStore } from "./stores/blob-store.js";
 import { LocalBlobStore } from "./stores/local-blob-store.js";
@@ -24,7 +27,10 @@ export interface Services {
   db: Db;
   blobs: BlobStore;
   runners: RunnerRegistry;
+  authenticator: RunnerAuthenticator;
   jobs: JobStore;
+  /** The GitHub App client; undefined when no App is configured (webhooks only). */
+  github: GitHubClient | undefined;
   resolver: ScopeResolver;
   gate: CacheGate;
   uploads: Uploads;
@@ -39,7 +45,14 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const blobs = new LocalBlobStore(config.dataDir);
   const runners = new RunnerRegistry(db);
   const jobs = new JobStore(db);
-  const resolver = new JobScopeResolver(jobs);
+  const github = config.github && new OctokitGitHubClient(config.github, log, config.resolveBudgetMs);
+  const resolver = new JobScopeResolver({
+    jobs,
+    branches: new DefaultBranches(jobs, github, log, config.negativeCacheMs),
+    fallback: github && new ApiFallback(github, jobs, log, { budgetMs: config.resolveBudgetMs, negativeCacheMs: config.negativeCacheMs }),
+    log,
+    budgetMs: config.resolveBudgetMs,
+  });
   const authenticator = new RunnerAuthenticator(secrets.tokenSecret, runners);
   return {
     config,
@@ -48,7 +61,9 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     db,
     blobs,
     runners,
+    authenticator,
     jobs,
+    github,
     resolver,
     gate: new CacheGate(authenticator, resolver, log),
     uploads: new Uploads(db, blobs, config.maxEntryBytes),

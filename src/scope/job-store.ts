@@ -27,6 +27,10 @@ export class JobStore {
     return query.orderBy("started_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst();
   }
 
+  async job(id: number): Promise<JobRecord | undefined> {
+    return this.db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
   /**
    * Records a job, never moving its status backwards: a late `in_progress` after `completed`
    * changes nothing, and a duplicate changes nothing.

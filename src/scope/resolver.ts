@@ -1,35 +1,97 @@
 /**
  * The scope resolver: which refs the calling runner's job may read and write, from what GitHub
- * reported about that job. A runner whose job completed, or whose job is unknown, gets nothing.
+ * reported about that job. The webhook's record comes first; without one (late, lost, out of
+ * order), GitHub's API is asked about the run a hint names. No answer means nothing is allowed.
+ *
+ * A runner whose job completed gets nothing, unless a hint points past that job (a new run or
+ * attempt): then the runner may be on a new job, and GitHub is asked about it.
  */
+import type { Logger } from "../log.js";
 import { denied, type ScopeDecision, type ScopeRequest, type ScopeResolver } from "./decision.js";
-import type { JobStore } from "./job-store.js";
-import { branchScopes } from "./refs.js";
+import type { DefaultBranches } from "./default-branch.js";
+import type { ApiFallback } from "./fallback.js";
+import { hintIsNewer, pickHint, type RunHintChoice } from "./hints.js";
+import type { JobRecord, JobStore } from "./job-store.js";
+import { jobScopes } from "./refs.js";
+
+export interface ResolverDeps {
+  jobs: JobStore;
+  branches: DefaultBranches;
+  /** Undefined when no GitHub App is configured: webhooks are then the only source. */
+  fallback: ApiFallback | undefined;
+  log: Logger;
+  budgetMs: number;
+}
 
 export class JobScopeResolver implements ScopeResolver {
-  constructor(private readonly jobs: JobStore) {}
+  constructor(private readonly deps: ResolverDeps) {}
 
   async resolve(request: ScopeRequest): Promise<ScopeDecision> {
+    const startedAt = Date.now();
     const { runner } = request;
-    const job = await this.jobs.currentJob(runner);
-    if (!job) return denied("no job is recorded for this runner", runner.repository);
-    if (job.status === "completed") return denied("the runner's job has completed", job.repository);
-    if (job.status !== "in_progress") return denied(`the runner's job is ${job.status}`, job.repository);
+    const recorded = await this.deps.jobs.currentJob(runner);
+    const pick = pickHint(request);
+    if (pick.hint === null && pick.ignored) {
+      this.deps.log.warn(
+        { event: "run_hint_ignored", runner: runner.name, runnerId: runner.id, repository: runner.repository,
+          run: request.runIdHint ?? runner.hint?.runId ?? null, reason: pick.reason },
+        "run id hint ignored",
+      );
+    }
+    const hint = pick.hint;
+    const newer = hint !== null && recorded !== undefined && hintIsNewer(hint, recorded);
 
-    const defaultBranch = await this.jobs.defaultBranch(job.repository);
-    const scopes = branchScopes(job.head_branch, defaultBranch);
+    if (recorded?.status === "in_progress" && !newer) return this.allow(recorded, startedAt);
+    if (recorded?.status === "completed" && !newer) {
+      return this.refuse(request, "the runner's job has completed and no newer run was reported", recorded, hint);
+    }
+    if (hint === null) return this.refuse(request, pick.reason, recorded, null);
+    if (this.deps.fallback === undefined) {
+      return this.refuse(request, "GitHub App not configured: no webhook recorded this runner's job and GitHub cannot be asked", recorded, hint);
+    }
+
+    const outcome = await this.deps.fallback.find(runner, hint);
+    if (!outcome.found) return this.refuse(request, outcome.reason, recorded, hint, outcome.remembered);
+    return this.allow(outcome.job, startedAt);
+  }
+
+  private async allow(job: JobRecord, startedAt: number): Promise<ScopeDecision> {
+    const remainingMs = this.deps.budgetMs - (Date.now() - startedAt);
+    const defaultBranch = await this.deps.branches.get(job.repository, Number(job.installation_id), remainingMs);
+    const fromApi = job.source === "api";
     return {
       repository: job.repository,
-      ...scopes,
-      reason: "job in progress, recorded from the workflow_job webhook",
+      ...jobScopes(job, defaultBranch),
+      reason: fromApi
+        ? "job in progress, confirmed by GitHub's API"
+        : "job in progress, recorded from the workflow_job webhook",
       job: {
         jobId: Number(job.id),
         runId: Number(job.run_id),
         runAttempt: Number(job.run_attempt),
         repository: job.repository,
         headBranch: job.head_branch,
-        source: job.source === "api" ? "api" : "webhook",
+        source: fromApi ? "api" : "webhook",
       },
     };
+  }
+
+  /** The fail-closed answer, logged with who asked and why; a remembered failure logs quietly. */
+  private refuse(
+    request: ScopeRequest,
+    reason: string,
+    recorded: JobRecord | undefined,
+    hint: RunHintChoice | null,
+    remembered = false,
+  ): ScopeDecision {
+    const { runner } = request;
+    const repository = hint?.repository ?? recorded?.repository ?? runner.repository;
+    this.deps.log[remembered ? "debug" : "warn"](
+      { event: "scope_unresolved", runner: runner.name, runnerId: runner.id, repository,
+        run: hint?.runId ?? (recorded ? Number(recorded.run_id) : null), hintSource: hint?.source ?? null,
+        remembered, reason },
+      "runner's job not established: failing closed",
+    );
+    return denied(reason, repository);
   }
 }

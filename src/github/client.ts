@@ -1,0 +1,141 @@
+/**
+ * The GitHub App installation client the resolver asks when no webhook has told it a runner's
+ * job: list a run's jobs (every page, latest attempt) and read a repository's default branch.
+ *
+ * Requests go to the configured API URL (GitHub, GHES, or a test's fake), pin the REST API
+ * version, time out on their own, and are never retried here: the caller has a time budget and
+ * GitHub's rate limits are obeyed by not calling at all until GitHub's stated time.
+ */
+import { Octokit } from "@octokit/core";
+import { paginateRest } from "@octokit/plugin-paginate-rest";
+import type { GitHubAppConfig } from "../config.js";
+import type { Logger } from "../log.js";
+import { GitHubApiError, toGitHubError } from "./errors.js";
+import { RateLimitGate } from "./rate-limit.js";
+import { parseRepository, parseWorkflowJob, type RepositoryFacts, type WorkflowJob } from "./shapes.js";
+import { InstallationTokens } from "./tokens.js";
+
+export type { RepositoryFacts, WorkflowJob };
+
+/** The REST API version this client is written against (docs.github.com, API versions). */
+export const GITHUB_API_VERSION = "2022-11-28";
+/** GitHub's largest page for job lists; fewer pages means fewer calls against the rate limit. */
+export const JOBS_PER_PAGE = 100;
+/** No single request may take longer than this, whatever budget the caller has left. */
+export const MAX_REQUEST_TIMEOUT_MS = 10_000;
+
+const API_HEADERS = { accept: "application/vnd.github+json", "x-github-api-version": GITHUB_API_VERSION };
+const HTTP_UNAUTHORIZED = 401;
+
+export interface GitHubClient {
+  /**
+   * The jobs of a run's latest attempt, one page at a time, following GitHub's `link` header.
+   * Stop early by leaving the loop. Throws GitHubApiError.
+   */
+  runJobs(installationId: number, repository: string, runId: number, signal: AbortSignal): AsyncIterable<WorkflowJob[]>;
+  /** The repository's name and default branch. Throws GitHubApiError. */
+  repository(installationId: number, repository: string, signal: AbortSignal): Promise<RepositoryFacts>;
+}
+
+const PaginatingOctokit = Octokit.plugin(paginateRest);
+
+export class OctokitGitHubClient implements GitHubClient {
+  private readonly octokit: InstanceType<typeof PaginatingOctokit>;
+  private readonly tokens: InstallationTokens;
+  private readonly limits = new RateLimitGate();
+
+  constructor(config: GitHubAppConfig, log: Logger, requestTimeoutMs: number) {
+    const timeoutMs = Math.min(requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS);
+    this.octokit = new PaginatingOctokit({
+      baseUrl: config.apiUrl,
+      userAgent: "gha-cache",
+      request: { fetch: fetchWithTimeout(timeoutMs) },
+      log: quietLog(log),
+    });
+    this.tokens = new InstallationTokens(
+      config.appId,
+      config.privateKey,
+      this.octokit.request.defaults({ headers: API_HEADERS }),
+      { warn: (message) => log.warn({ event: "github_auth" }, message) },
+    );
+  }
+
+  async *runJobs(installationId: number, repository: string, runId: number, signal: AbortSignal): AsyncIterable<WorkflowJob[]> {
+    const [owner, repo] = splitRepository(repository);
+    const request = await this.authorized(installationId, signal);
+    // The function form (so every page carries the signal) is typed for a route string only;
+    // at run time it takes endpoint options, as below.
+    const pages = this.octokit.paginate.iterator(request, {
+      method: "GET",
+      url: "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+      owner,
+      repo,
+      run_id: runId,
+      // "latest" is GitHub's default; said anyway because a stale attempt's job must never match.
+      filter: "latest",
+      per_page: JOBS_PER_PAGE,
+    } as never);
+    const iterator = pages[Symbol.asyncIterator]();
+    for (;;) {
+      const page = await this.guarded(installationId, signal, () => iterator.next());
+      if (page.done) return;
+      const data: unknown = page.value.data;
+      if (!Array.isArray(data)) throw new GitHubApiError("bad_response", "jobs answer has no jobs list");
+      yield data.map(parseWorkflowJob);
+    }
+  }
+
+  async repository(installationId: number, repository: string, signal: AbortSignal): Promise<RepositoryFacts> {
+    const [owner, repo] = splitRepository(repository);
+    const request = await this.authorized(installationId, signal);
+    const response = await this.guarded(installationId, signal, () => request("GET /repos/{owner}/{repo}", { owner, repo }));
+    return parseRepository(response.data);
+  }
+
+  /** A request function carrying the installation's token, the API version and the caller's signal. */
+  private async authorized(installationId: number, signal: AbortSignal) {
+    const token = await this.guarded(installationId, signal, () => this.tokens.token(installationId));
+    return this.octokit.request.defaults({
+      headers: { ...API_HEADERS, authorization: `token ${token}` },
+      request: { signal },
+    });
+  }
+
+  /** Runs one GitHub call unless the installation is rate limited; sorts and remembers failures. */
+  private async guarded<T>(installationId: number, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+    const blockedUntil = this.limits.blocked(installationId, Date.now());
+    if (blockedUntil !== undefined) {
+      throw new GitHubApiError("rate_limited", "rate limited, not calling GitHub yet", undefined, blockedUntil);
+    }
+    if (signal.aborted) throw toGitHubError(signal.reason, signal, Date.now());
+    try {
+      return await call();
+    } catch (error) {
+      const failure = toGitHubError(error, signal, Date.now());
+      if (failure.kind === "rate_limited" && failure.retryAt !== undefined) this.limits.block(installationId, failure.retryAt);
+      if (failure.status === HTTP_UNAUTHORIZED) this.tokens.forget(installationId);
+      throw failure;
+    }
+  }
+}
+
+function splitRepository(repository: string): [string, string] {
+  const [owner, repo] = repository.split("/");
+  if (!owner || !repo) throw new GitHubApiError("bad_response", `"${repository}" is not owner/name`);
+  return [owner, repo];
+}
+
+/** fetch, aborted after `timeoutMs` or when the caller's own signal fires, whichever comes first. */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return fetch(input, { ...init, signal });
+  };
+}
+
+/** Octokit's own chatter (deprecation notices) goes to the service log at debug level. */
+function quietLog(log: Logger) {
+  const write = (message: string) => log.debug({ event: "octokit" }, message);
+  return { debug: write, info: write, warn: write, error: write };
+}
