@@ -16,17 +16,24 @@ export interface ClientOutcome<T> {
   output: string[];
 }
 
+/** The two calls a workflow makes; `@actions/cache` 3.x and the current major share them. */
+export interface CacheClientModule {
+  saveCache(paths: string[], key: string, options?: UploadOptions): Promise<number>;
+  restoreCache(paths: string[], key: string, restoreKeys?: string[], options?: DownloadOptions): Promise<string | undefined>;
+}
+
 export class V1Client {
   constructor(
     private readonly serverUrl: string,
     public token: string,
     private readonly workspace: string,
     private readonly runnerTemp: string,
+    private readonly client: CacheClientModule = cacheV1,
   ) {}
 
   /** Saves `paths` (absolute, inside the workspace) under `key`; the value is the cache id or -1. */
   save(paths: string[], key: string, options?: UploadOptions): Promise<ClientOutcome<number>> {
-    return this.call(() => cacheV1.saveCache(paths, key, options));
+    return this.call(() => this.client.saveCache(paths, key, options));
   }
 
   /** Restores into the workspace; the value is the matched key, or undefined on a miss. */
@@ -36,7 +43,7 @@ export class V1Client {
     restoreKeys: string[] = [],
     options?: DownloadOptions,
   ): Promise<ClientOutcome<string | undefined>> {
-    return this.call(() => cacheV1.restoreCache(paths, key, restoreKeys, options));
+    return this.call(() => this.client.restoreCache(paths, key, restoreKeys, options));
   }
 
   private async call<T>(action: () => Promise<T>): Promise<ClientOutcome<T>> {
@@ -63,6 +70,11 @@ export class V1Client {
       process.stdout.write = write;
     }
   }
+}
+
+/** The `::warning::` and info lines that mention `text`. */
+export function said(outcome: ClientOutcome<unknown>, text: string): boolean {
+  return outcome.output.some((line) => line.includes(text));
 }
 
 /** The `::warning::` lines of an outcome, without the command prefix. */
@@ -105,4 +117,52 @@ export async function completeJob(server: TestServer, runner: RunnerOnJob, repos
     action: "completed", jobId: runner.jobId, runId: runner.runId, repository, headBranch: branch, runnerName: runner.runnerName,
   });
   if (status !== 200) throw new Error(`workflow_job webhook answered ${status}`);
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or the text when it is not JSON, or undefined when empty. */
+  body: unknown;
+}
+
+/**
+ * A v1 call as a client other than the official one might make it: `path` is relative to
+ * `_apis/artifactcache/`; a string body is sent as is, anything else as JSON.
+ */
+export async function v1Call(
+  serverUrl: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
+  const init: RequestInit = {
+    method,
+    headers: {
+      accept: "application/json;api-version=6.0-preview.1",
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      ...(body === undefined || typeof body !== "object" || body instanceof Uint8Array ? {} : { "content-type": "application/json" }),
+      ...headers,
+    },
+  };
+  if (body !== undefined) {
+    init.body = typeof body === "string" || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
+  }
+  const response = await fetch(`${serverUrl}/_apis/artifactcache/${path}`, init);
+  const text = await response.text();
+  let parsed: unknown = text === "" ? undefined : text;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** The `message` of a v1 error body. */
+export function messageOf(response: RawResponse): string {
+  const body = response.body as { message?: unknown } | undefined;
+  return typeof body?.message === "string" ? body.message : `(no message; body ${JSON.stringify(response.body)})`;
 }
