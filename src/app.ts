@@ -2,7 +2,7 @@
  * The HTTP server: one Fastify instance, one plugin per surface (cache protocols, data plane,
  * webhook, operator). Each plugin keeps its own body parsers and error shape.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { ServiceError } from "./errors.js";
 import { healthRoutes } from "./operator/health.js";
 import type { Services } from "./services.js";
@@ -16,7 +16,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.log as FastifyBaseLogger,
     // Request lines are written below with the route pattern only: URLs can carry secrets.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Cache bodies are streamed by their routes; this bounds the JSON bodies Fastify parses.
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,

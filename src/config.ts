@@ -2,14 +2,30 @@
  * Service configuration, read once from environment variables and validated at start.
  *
  * Every variable is documented in the README. A bad value stops the process with a message
- * that names the variable and says what is wrong; nothing falls back silently.
+ * that names the variable and says what is wrong; nothing falls back silently, and a
+ * GHA_CACHE_* variable this file does not know (a typo) is an error too.
  */
+import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import path from "node:path";
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
+
+const MINUTE_IN_SECONDS = 60;
+const HOUR_IN_SECONDS = 60 * MINUTE_IN_SECONDS;
+const DAY_IN_SECONDS = 24 * HOUR_IN_SECONDS;
+const SECOND_IN_MS = 1000;
+
+/** Prefix of every variable this service reads; an unknown one is reported, not ignored. */
+const PREFIX = "GHA_CACHE_";
+/** HMAC and HS256 keys shorter than this are guessable; `openssl rand -hex 32` gives 64. */
+export const MIN_SECRET_LENGTH = 32;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+/** A host name as the listen call takes it: letters, digits, dots and dashes, no port. */
+const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 
 export interface GitHubAppConfig {
   appId: string;
@@ -22,6 +38,8 @@ export interface Config {
   port: number;
   /** Origin the runners reach this service at; signed URLs and printed runner settings use it. */
   publicUrl: string;
+  /** False when publicUrl is only the local default, which remote runners cannot reach. */
+  publicUrlConfigured: boolean;
   dataDir: string;
   /** HS256 secret for runner tokens; undefined means "generate once and keep in the data folder". */
   tokenSecret: string | undefined;
@@ -47,34 +65,38 @@ export class ConfigError extends Error {
   }
 }
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-
 /** Reads and validates the configuration; throws ConfigError listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const reader = new EnvReader(env, problems);
 
-  const host = reader.string("GHA_CACHE_HOST", "0.0.0.0");
+  const host = reader.host("GHA_CACHE_HOST", "0.0.0.0");
   const port = reader.integer("GHA_CACHE_PORT", 3000, 0, 65535);
-  const publicUrl = reader.url("GHA_CACHE_PUBLIC_URL", `http://127.0.0.1:${port}`);
+  const publicUrl = reader.origin("GHA_CACHE_PUBLIC_URL");
   const dataDir = path.resolve(reader.string("GHA_CACHE_DATA_DIR", "./data"));
   const tokenSecret = reader.secret("GHA_CACHE_TOKEN_SECRET");
   const urlSigningSecret = reader.secret("GHA_CACHE_URL_SIGNING_SECRET");
-  const webhookSecret = reader.optional("GHA_CACHE_WEBHOOK_SECRET");
-  const github = readGitHubApp(reader, problems);
+  const webhookSecret = reader.secret("GHA_CACHE_WEBHOOK_SECRET");
+  const github = readGitHubApp(reader);
   const maxEntryBytes = reader.integer("GHA_CACHE_MAX_ENTRY_BYTES", 10 * GiB, 1, Number.MAX_SAFE_INTEGER);
-  const uploadTimeoutSeconds = reader.integer("GHA_CACHE_UPLOAD_TIMEOUT_SECONDS", 3600, 1, 7 * 86400);
-  const signedUrlTtlSeconds = reader.integer("GHA_CACHE_SIGNED_URL_TTL_SECONDS", 3600, 1, 7 * 86400);
-  const resolveBudgetMs = reader.integer("GHA_CACHE_RESOLVE_BUDGET_MS", 10_000, 100, 120_000);
-  const negativeCacheMs = reader.integer("GHA_CACHE_NEGATIVE_CACHE_MS", 5_000, 0, 600_000);
-  const housekeepingIntervalSeconds = reader.integer("GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS", 60, 1, 86400);
+  const uploadTimeoutSeconds = reader.integer(
+    "GHA_CACHE_UPLOAD_TIMEOUT_SECONDS", HOUR_IN_SECONDS, 1, 7 * DAY_IN_SECONDS);
+  const signedUrlTtlSeconds = reader.integer(
+    "GHA_CACHE_SIGNED_URL_TTL_SECONDS", HOUR_IN_SECONDS, 1, 7 * DAY_IN_SECONDS);
+  const resolveBudgetMs = reader.integer("GHA_CACHE_RESOLVE_BUDGET_MS", 10 * SECOND_IN_MS, 100, 120 * SECOND_IN_MS);
+  const negativeCacheMs = reader.integer("GHA_CACHE_NEGATIVE_CACHE_MS", 5 * SECOND_IN_MS, 0, 600 * SECOND_IN_MS);
+  const housekeepingIntervalSeconds = reader.integer(
+    "GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS", MINUTE_IN_SECONDS, 1, DAY_IN_SECONDS);
   const logLevel = reader.oneOf("GHA_CACHE_LOG_LEVEL", "info", LOG_LEVELS);
+  reader.reportUnknown();
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     host,
     port,
-    publicUrl: publicUrl.replace(/\/+$/, ""),
+    // Without a configured origin, only a runner on this machine can reach the service.
+    publicUrl: publicUrl ?? `http://127.0.0.1:${port}`,
+    publicUrlConfigured: publicUrl !== undefined,
     dataDir,
     tokenSecret,
     urlSigningSecret,
@@ -90,45 +112,74 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-function readGitHubApp(reader: EnvReader, problems: string[]): GitHubAppConfig | undefined {
+/** The App is all or nothing: an id without a key (or a key without an id) is an error. */
+function readGitHubApp(reader: EnvReader): GitHubAppConfig | undefined {
   const appId = reader.optional("GHA_CACHE_GITHUB_APP_ID");
   const keyFile = reader.optional("GHA_CACHE_GITHUB_PRIVATE_KEY_FILE");
-  const keyInline = reader.optional("GHA_CACHE_GITHUB_PRIVATE_KEY");
+  // Inline keys often arrive with their line breaks escaped as \n (one-line env files).
+  const keyInline = reader.optional("GHA_CACHE_GITHUB_PRIVATE_KEY")?.replace(/\\n/g, "\n");
   const apiUrl = reader.url("GHA_CACHE_GITHUB_API_URL", "https://api.github.com");
   if (appId === undefined && keyFile === undefined && keyInline === undefined) return undefined;
 
+  const before = reader.problemCount();
   if (appId === undefined) {
-    problems.push("GHA_CACHE_GITHUB_APP_ID is required when a GitHub App private key is given");
+    reader.problem("GHA_CACHE_GITHUB_APP_ID is required when a GitHub App private key is given");
   } else if (!/^(\d+|Iv[0-9A-Za-z._-]+)$/.test(appId)) {
-    problems.push("GHA_CACHE_GITHUB_APP_ID must be the App's numeric id or its client id (Iv...)");
+    reader.problem("GHA_CACHE_GITHUB_APP_ID must be the App's numeric id or its client id (Iv...)");
   }
-  let privateKey: string | undefined = keyInline;
-  if (keyFile !== undefined) {
-    if (keyInline !== undefined) {
-      problems.push("set only one of GHA_CACHE_GITHUB_PRIVATE_KEY and GHA_CACHE_GITHUB_PRIVATE_KEY_FILE");
-    }
-    try {
-      privateKey = readFileSync(keyFile, "utf8");
-    } catch (error) {
-      problems.push(`GHA_CACHE_GITHUB_PRIVATE_KEY_FILE cannot be read: ${(error as Error).message}`);
-    }
+  if (keyFile !== undefined && keyInline !== undefined) {
+    reader.problem("set only one of GHA_CACHE_GITHUB_PRIVATE_KEY and GHA_CACHE_GITHUB_PRIVATE_KEY_FILE");
   }
-  if (privateKey === undefined) {
-    problems.push("GHA_CACHE_GITHUB_PRIVATE_KEY_FILE (or GHA_CACHE_GITHUB_PRIVATE_KEY) is required with an App id");
-  } else if (!privateKey.includes("PRIVATE KEY-----")) {
-    problems.push("the GitHub App private key must be a PEM file (-----BEGIN ... PRIVATE KEY-----)");
+  const privateKey = keyFile !== undefined ? readKeyFile(reader, keyFile) : keyInline;
+  if (privateKey === undefined && keyFile === undefined) {
+    reader.problem("GHA_CACHE_GITHUB_PRIVATE_KEY_FILE (or GHA_CACHE_GITHUB_PRIVATE_KEY) is required with an App id");
   }
-  if (problems.length > 0 || appId === undefined || privateKey === undefined) return undefined;
-  return { appId, privateKey: privateKey.replace(/\\n/g, "\n"), apiUrl: apiUrl.replace(/\/+$/, "") };
+  if (privateKey !== undefined) checkPrivateKey(reader, keyFile !== undefined, privateKey);
+
+  if (reader.problemCount() > before || appId === undefined || privateKey === undefined) return undefined;
+  return { appId, privateKey, apiUrl: apiUrl.replace(/\/+$/, "") };
+}
+
+function readKeyFile(reader: EnvReader, file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    reader.problem(`GHA_CACHE_GITHUB_PRIVATE_KEY_FILE cannot be read (${code}): ${file}`);
+    return undefined;
+  }
+}
+
+/** Parses the key now, so a truncated or mangled key stops the start instead of the first API call. */
+function checkPrivateKey(reader: EnvReader, fromFile: boolean, pem: string): void {
+  const name = fromFile ? "GHA_CACHE_GITHUB_PRIVATE_KEY_FILE" : "GHA_CACHE_GITHUB_PRIVATE_KEY";
+  try {
+    if (!pem.includes("PRIVATE KEY-----")) throw new Error("no PEM header");
+    createPrivateKey(pem);
+  } catch {
+    // The parser's message is not repeated: it could quote part of the key.
+    reader.problem(`${name} must hold the App's PEM private key (-----BEGIN RSA PRIVATE KEY-----)`);
+  }
 }
 
 class EnvReader {
+  private readonly known = new Set<string>();
+
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly problems: string[],
   ) {}
 
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
+  problemCount(): number {
+    return this.problems.length;
+  }
+
   optional(name: string): string | undefined {
+    this.known.add(name);
     const value = this.env[name];
     return value === undefined || value.trim() === "" ? undefined : value.trim();
   }
@@ -137,10 +188,20 @@ class EnvReader {
     return this.optional(name) ?? fallback;
   }
 
+  host(name: string, fallback: string): string {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (isIP(raw) === 0 && !HOST_NAME.test(raw)) {
+      this.problem(`${name} must be an IP address or host name to listen on (no port), got "${raw}"`);
+    }
+    return raw;
+  }
+
   secret(name: string): string | undefined {
     const value = this.optional(name);
-    if (value !== undefined && value.length < 32) {
-      this.problems.push(`${name} must be at least 32 characters long (use: openssl rand -hex 32)`);
+    if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
+      // The value itself is never repeated: it is a secret, even when too short.
+      this.problem(`${name} must be at least ${MIN_SECRET_LENGTH} characters long (use: openssl rand -hex 32)`);
     }
     return value;
   }
@@ -148,13 +209,9 @@ class EnvReader {
   integer(name: string, fallback: number, min: number, max: number): number {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
-    if (!/^\d+$/.test(raw)) {
-      this.problems.push(`${name} must be a whole number, got "${raw}"`);
-      return fallback;
-    }
     const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      this.problems.push(`${name} must be between ${min} and ${max}, got ${raw}`);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      this.problem(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
       return fallback;
     }
     return value;
@@ -163,29 +220,59 @@ class EnvReader {
   url(name: string, fallback: string): string {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
-    let parsed: URL;
-    try {
-      parsed = new URL(raw);
-    } catch {
-      this.problems.push(`${name} must be an absolute http(s) URL, got "${raw}"`);
-      return fallback;
-    }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      this.problems.push(`${name} must use http or https, got "${parsed.protocol}"`);
-    }
-    if (parsed.search !== "" || parsed.hash !== "") {
-      this.problems.push(`${name} must not carry a query or fragment`);
-    }
+    this.parseUrl(name, raw);
     return raw;
+  }
+
+  /**
+   * An origin (scheme, host, port) without a path: the v2 client resolves `/twirp/...` against
+   * the origin root and signed URLs are served at `/blobs/...`, so a path would be dropped.
+   */
+  origin(name: string): string | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    const parsed = this.parseUrl(name, raw);
+    if (parsed && parsed.pathname !== "/") {
+      this.problem(`${name} must be an origin without a path (like https://cache.example.com), got path "${parsed.pathname}"`);
+    }
+    return parsed?.origin;
   }
 
   oneOf(name: string, fallback: string, allowed: string[]): string {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
     if (!allowed.includes(raw)) {
-      this.problems.push(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+      this.problem(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
       return fallback;
     }
     return raw;
+  }
+
+  /** Call last: every GHA_CACHE_* variable not read above is a typo or a retired name. */
+  reportUnknown(): void {
+    for (const name of Object.keys(this.env).sort()) {
+      if (name.startsWith(PREFIX) && !this.known.has(name)) {
+        this.problem(`${name} is not a gha-cache setting (see the configuration table in the README)`);
+      }
+    }
+  }
+
+  /** Parses an http(s) URL; credentials, queries and fragments are refused (and never echoed). */
+  private parseUrl(name: string, raw: string): URL | undefined {
+    if (!URL.canParse(raw)) {
+      this.problem(`${name} must be an absolute http(s) URL like https://host.example.com`);
+      return undefined;
+    }
+    const parsed = new URL(raw);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      this.problem(`${name} must use http or https, got "${parsed.protocol}"`);
+    }
+    if (parsed.username !== "" || parsed.password !== "") {
+      this.problem(`${name} must not carry a user name or password`);
+    }
+    if (parsed.search !== "" || parsed.hash !== "") {
+      this.problem(`${name} must not carry a query or fragment`);
+    }
+    return parsed;
   }
 }

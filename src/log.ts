@@ -14,12 +14,26 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, "$1REDACTED");
 }
 
+interface LoggedRequest {
+  method?: string;
+  routeOptions?: { url?: string };
+}
+
+/**
+ * A request, when some library logs one, is reduced to its method and route pattern: the URL,
+ * the headers and the query are exactly where tokens and signatures travel.
+ */
+function requestFields(request: LoggedRequest): Record<string, unknown> {
+  return { method: request.method, route: request.routeOptions?.url ?? "(no route)" };
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
     {
       level,
       base: { service: "gha-cache" },
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { req: requestFields },
       redact: {
         paths: ["token", "*.token", "authorization", "*.authorization", "secret", "*.secret"],
         censor: "REDACTED",
