@@ -10,7 +10,7 @@ import { v1ErrorHandler } from "./error-handler.js";
 import { registerList } from "./list.js";
 import { registerLookup } from "./lookup.js";
 import { registerReserve } from "./reserve.js";
-import { leaveBodyUnread } from "./streamed-body.js";
+import { CHUNK_MEDIA_TYPE, leaveBodyUnread } from "./streamed-body.js";
 import { registerUploadChunk } from "./upload-chunk.js";
 
 export interface V1Options {
@@ -21,7 +21,7 @@ export async function artifactCacheApi(app: FastifyInstance, options: V1Options)
   const { services } = options;
   app.setErrorHandler(v1ErrorHandler);
   // Chunks are streamed from the socket by their handler, never buffered by a parser.
-  app.addContentTypeParser("application/octet-stream", leaveBodyUnread);
+  app.addContentTypeParser(CHUNK_MEDIA_TYPE, leaveBodyUnread);
 
   registerLookup(app, services);
   registerList(app, services);

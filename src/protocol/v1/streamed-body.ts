@@ -4,7 +4,7 @@
  * leaves `request.raw` unread; the blob store's byte limit refuses an oversized body while it
  * flows, and the Content-Length check below refuses an announced one before a byte is read.
  */
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { badRequest, tooLarge } from "../../errors.js";
 
 export function leaveBodyUnread(
@@ -13,6 +13,22 @@ export function leaveBodyUnread(
   done: (error: Error | null, body?: unknown) => void,
 ): void {
   done(null);
+}
+
+export const CHUNK_MEDIA_TYPE = "application/octet-stream";
+const UNSUPPORTED_MEDIA_TYPE = 415;
+
+/**
+ * Route hook that refuses a chunk of any other media type before a parser can touch it: a
+ * text or JSON parser would consume the body and the chunk would arrive empty.
+ */
+export async function requireOctetStream(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const mediaType = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+  if (mediaType !== CHUNK_MEDIA_TYPE) {
+    await reply
+      .code(UNSUPPORTED_MEDIA_TYPE)
+      .send({ message: `chunks must be sent as Content-Type: ${CHUNK_MEDIA_TYPE}, got ${mediaType ?? "none"}` });
+  }
 }
 
 /**

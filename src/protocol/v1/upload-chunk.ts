@@ -12,11 +12,11 @@ import type { Services } from "../../services.js";
 import { parseContentRange } from "./content-range.js";
 import { CACHE_ENTRY_PATH } from "./paths.js";
 import { cacheIdOf } from "./request-values.js";
-import { checkAnnouncedLength } from "./streamed-body.js";
+import { checkAnnouncedLength, requireOctetStream } from "./streamed-body.js";
 import { admitWriter, ownedUpload } from "./write-access.js";
 
 export function registerUploadChunk(app: FastifyInstance, services: Services): void {
-  app.patch(CACHE_ENTRY_PATH, async function uploadChunk(request, reply) {
+  app.patch(CACHE_ENTRY_PATH, { onRequest: requireOctetStream }, async function uploadChunk(request, reply) {
     const cacheId = cacheIdOf(request.params);
     const range = parseContentRange(request.headers["content-range"]);
     const length = range.end - range.start + 1;
