@@ -33,6 +33,8 @@ export interface FakeJob {
 export interface Fault {
   status?: number;
   headers?: Record<string, string>;
+  /** GitHub's error message; a rate-limit or server-error text by default. */
+  message?: string;
   /** Hold the answer this long before giving it (or the fault's status). */
   delayMs?: number;
   /** How many calls the fault applies to; every call when absent. */
@@ -128,7 +130,7 @@ export class FakeGitHub {
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (res.destroyed) return;
     const answer = fault?.status
-      ? { status: fault.status, body: { message: faultMessage(fault.status) }, headers: fault.headers ?? {} }
+      ? { status: fault.status, body: { message: fault.message ?? faultMessage(fault.status) }, headers: fault.headers ?? {} }
       : await this.answer(route, req, url);
     call.status = answer.status;
     res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", ...answer.headers });
