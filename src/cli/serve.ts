@@ -4,7 +4,6 @@
  */
 import { loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
-import { startServer } from "../server.js";
 import { HELP_OPTION, parseFlags } from "./args.js";
 import { EXIT_FAILURE, EXIT_OK, type Command } from "./command.js";
 
@@ -28,6 +27,8 @@ export const serve: Command = {
     }
     const config = loadConfig();
     const log = createLogger(config.logLevel);
+    // Loaded here, not at the top: help and usage errors need none of the server's modules.
+    const { startServer } = await import("../server.js");
     const server = await startServer(config, log);
 
     const signal = await new Promise<string>((resolve) => {
