@@ -54,8 +54,7 @@ function answer(services: Services, request: FastifyRequest, reply: FastifyReply
     .header("x-ms-blob-type", "BlockBlob")
     .header("accept-ranges", "bytes")
     .header("etag", etag)
-    .header("last-modified", new Date(download.committedAt).toUTCString())
-    .header("content-type", "application/octet-stream");
+    .header("last-modified", new Date(download.committedAt).toUTCString());
 
   const range = rangeStillValid(request, etag, download) ? rangeOf(request.headers, download.size) : { kind: "whole" as const };
   if (range.kind === "unsatisfiable") {
@@ -67,7 +66,10 @@ function answer(services: Services, request: FastifyRequest, reply: FastifyReply
   }
   const [status, start, end] = range.kind === "partial" ? [206, range.start, range.end] : [200, 0, download.size - 1];
   if (range.kind === "partial") reply.header("content-range", `bytes ${start}-${end}/${download.size}`);
-  reply.code(status).header("content-length", String(end - start + 1));
+  reply
+    .code(status)
+    .header("content-type", "application/octet-stream")
+    .header("content-length", String(end - start + 1));
 
   request.log.debug({ event: "download_started", entryId: download.entryId, start, end, status }, "download started");
   if (request.method === "HEAD" || end < start) return reply.send();
