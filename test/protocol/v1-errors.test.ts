@@ -138,6 +138,24 @@ test("a re-sent chunk replaces the earlier copy", async () => {
   assert.equal(await download.text(), "abcd");
 });
 
+test("chunks sent all at once, in reverse order and one of them twice, assemble in offset order", async () => {
+  const archive = Buffer.from("the quick brown fox jumps over the lazy dog");
+  const chunkBytes = 5;
+  const cacheId = await reserve("parallel", archive.length);
+  const offsets = Array.from({ length: Math.ceil(archive.length / chunkBytes) }, (_, i) => i * chunkBytes).reverse();
+  const sends = [...offsets, offsets[0] ?? 0].map((start) => {
+    const end = Math.min(start + chunkBytes, archive.length) - 1;
+    return call("PATCH", `caches/${cacheId}`, archive.subarray(start, end + 1), {
+      ...OCTET_STREAM, "content-range": `bytes ${start}-${end}/*`,
+    });
+  });
+  for (const response of await Promise.all(sends)) assert.equal(response.status, 204, messageOf(response));
+  assert.equal((await call("POST", `caches/${cacheId}`, { size: archive.length })).status, 204);
+  const hit = await call("GET", `cache?keys=parallel&version=${VERSION}`);
+  const download = await fetch((hit.body as { archiveLocation: string }).archiveLocation);
+  assert.ok(Buffer.from(await download.arrayBuffer()).equals(archive));
+});
+
 test("a declared size over the entry limit is 400", async () => {
   await refused(400, /over the limit/, () =>
     call("POST", "caches", { key: "huge", version: VERSION, cacheSize: 11 * GiB }),
