@@ -13,7 +13,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -122,6 +122,9 @@ async function main(): Promise<void> {
   const dataDir = path.join(work, "data");
   const archive = path.join(work, "archive.bin");
   await writeRandomFile(archive, archiveBytes);
+  // nginx's workers run unprivileged: they must be able to read the archive.
+  await chmod(work, 0o755);
+  await chmod(archive, 0o644);
 
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
