@@ -204,3 +204,21 @@ test("a background resolution after the job-start report stores the job before t
     await close();
   }
 });
+
+test("one installation token serves many resolutions of many runners", async () => {
+  const RUNNERS = 5;
+  const { server, github, close } = await startWithGitHub();
+  try {
+    for (let index = 0; index < RUNNERS; index += 1) {
+      const name = `runner-${index}`;
+      const { token } = await server.registerRunner(name, REPOSITORY);
+      github.addRun(REPOSITORY, RUN + index, runOfJobs(RUN + index, 2, { index: 1, runnerName: name }));
+      assert.equal((await reserve(server, token, { runIdHeader: RUN + index })).status, 201);
+    }
+
+    assert.equal(github.count("jobs"), RUNNERS);
+    assert.equal(github.count("access_tokens"), 1);
+  } finally {
+    await close();
+  }
+});
