@@ -17,7 +17,12 @@ const TEXT = "#text";
 const ATTRIBUTES = ":@";
 
 // Document order matters (it is the blob's order), so the parser keeps it; tag values stay text.
-const parser = new XMLParser({ preserveOrder: true, parseTagValue: false, ignoreDeclaration: true, trimValues: true });
+const parser = new XMLParser({
+  preserveOrder: true,
+  parseTagValue: false,
+  ignoreDeclaration: true,
+  trimValues: true,
+});
 
 type Node = Record<string, unknown>;
 
@@ -27,7 +32,9 @@ export async function readBlockListBody(body: Readable): Promise<string> {
   let size = 0;
   for await (const chunk of body) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BLOCK_LIST_BYTES) throw bodyTooLarge(`block list is larger than ${MAX_BLOCK_LIST_BYTES} bytes`);
+    if (size > MAX_BLOCK_LIST_BYTES) {
+      throw bodyTooLarge(`block list is larger than ${MAX_BLOCK_LIST_BYTES} bytes`);
+    }
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");

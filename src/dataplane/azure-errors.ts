@@ -5,18 +5,15 @@
  */
 import { ServiceError, type ErrorCode } from "../errors.js";
 
-/** A caller mistake with its Azure error code (and, rarely, a status the core does not use). */
+/** A caller mistake with its Azure error code, and the Azure status when it is not the usual one. */
 export class AzureError extends ServiceError {
-  override readonly status: number;
-
   constructor(
     code: ErrorCode,
     readonly azureCode: string,
     message: string,
-    status?: number,
+    readonly azureStatus?: number,
   ) {
     super(code, message);
-    this.status = status ?? new ServiceError(code, message).status;
   }
 }
 
@@ -31,7 +28,7 @@ export const missingHeader = (message: string) => new AzureError("bad_request", 
 export const badXml = (message: string) => new AzureError("bad_request", "InvalidXmlDocument", message);
 export const bodyTooLarge = (message: string) => new AzureError("too_large", "RequestBodyTooLarge", message);
 
-/** The Azure code for a service error raised by the cache domain while serving `operation`. */
+/** The Azure code for a service error the cache domain raises (a 400's code depends on the operation). */
 const CODES: Record<ErrorCode, string> = {
   bad_request: "InvalidBlobOrBlock",
   unauthenticated: "AuthenticationFailed",
@@ -53,7 +50,9 @@ export interface AzureAnswer {
 
 /** The answer for an error, or undefined when it is not the caller's doing. */
 export function azureAnswerFor(error: unknown, badRequestCode: string): AzureAnswer | undefined {
-  if (error instanceof AzureError) return { status: error.status, code: error.azureCode, message: error.message };
+  if (error instanceof AzureError) {
+    return { status: error.azureStatus ?? error.status, code: error.azureCode, message: error.message };
+  }
   if (error instanceof ServiceError) {
     const code = error.code === "bad_request" ? badRequestCode : CODES[error.code];
     const prefix = error.code === "forbidden" ? "Server failed to authenticate the request: " : "";

@@ -22,26 +22,28 @@ export interface OperationResult {
 type Handler = (services: Services, entry: CacheEntry, request: FastifyRequest) => Promise<OperationResult>;
 
 /** Put Blob: `x-ms-blob-type: BlockBlob` and the whole archive as the body. */
-async function putBlob(services: Services, entry: CacheEntry, request: FastifyRequest): Promise<OperationResult> {
+const putBlob: Handler = async (services, entry, request) => {
   const blobType = request.headers["x-ms-blob-type"];
   if (blobType === undefined) throw missingHeader("x-ms-blob-type is required for Put Blob");
-  if (blobType !== "BlockBlob") throw badHeader(`x-ms-blob-type must be BlockBlob, got "${String(blobType).slice(0, 40)}"`);
+  if (blobType !== "BlockBlob") {
+    throw badHeader(`x-ms-blob-type must be BlockBlob, got "${String(blobType).slice(0, 40)}"`);
+  }
   const length = requiredLength(request, MAX_PART_BYTES, "use Put Block and Put Block List for larger blobs");
   await services.uploads.writeWhole(entry, length, request.raw);
   return { bytes: length };
-}
+};
 
 /** Put Block: `comp=block&blockid=<id>`; the query parser has already URL-decoded the id. */
-async function putBlock(services: Services, entry: CacheEntry, request: FastifyRequest): Promise<OperationResult> {
+const putBlock: Handler = async (services, entry, request) => {
   const blockId = (request.query as Record<string, unknown>).blockid;
   if (typeof blockId !== "string" || blockId === "") throw badQuery("blockid is required once for Put Block");
   const length = requiredLength(request, MAX_PART_BYTES, "split the blob into smaller blocks");
   await services.uploads.stageBlock(entry, blockId, length, request.raw);
   return { bytes: length };
-}
+};
 
 /** Put Block List: `comp=blocklist` and an XML list of staged block ids, in blob order. */
-async function putBlockList(services: Services, entry: CacheEntry, request: FastifyRequest): Promise<OperationResult> {
+const putBlockList: Handler = async (services, entry, request) => {
   const announced = request.headers["content-length"];
   if (announced !== undefined && Number(announced) > MAX_BLOCK_LIST_BYTES) {
     throw bodyTooLarge(`block list of ${announced} bytes is over the ${MAX_BLOCK_LIST_BYTES}-byte limit`);
@@ -49,7 +51,7 @@ async function putBlockList(services: Services, entry: CacheEntry, request: Fast
   const blockIds = parseBlockList(await readBlockListBody(request.raw));
   const bytes = await services.uploads.commitBlockList(entry, blockIds);
   return { bytes, blocks: blockIds.length };
-}
+};
 
 export const OPERATIONS: Readonly<Record<AzureOperation, Handler>> = {
   "put-blob": putBlob,
@@ -74,7 +76,9 @@ function requiredLength(request: FastifyRequest, limit: number, hint: string): n
   const header = request.headers["content-length"];
   if (header === undefined) throw missingContentLength();
   const length = Number(header);
-  if (!/^\d+$/.test(header) || !Number.isSafeInteger(length)) throw badHeader("Content-Length must be a whole number");
+  if (!/^\d+$/.test(header) || !Number.isSafeInteger(length)) {
+    throw badHeader("Content-Length must be a whole number");
+  }
   if (length > limit) throw bodyTooLarge(`body of ${length} bytes is over the ${limit}-byte limit; ${hint}`);
   return length;
 }

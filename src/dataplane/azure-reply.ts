@@ -20,7 +20,8 @@ export function azureHeaders(request: FastifyRequest, reply: FastifyReply): stri
   const requestId = randomUUID();
   const asked = request.headers["x-ms-version"];
   reply.header("x-ms-request-id", requestId);
-  reply.header("x-ms-version", typeof asked === "string" && API_VERSION_SHAPE.test(asked) ? asked : AZURE_API_VERSION);
+  const echoed = typeof asked === "string" && API_VERSION_SHAPE.test(asked);
+  reply.header("x-ms-version", echoed ? asked : AZURE_API_VERSION);
   reply.header("date", new Date().toUTCString());
   const clientRequestId = request.headers["x-ms-client-request-id"];
   // Azure echoes the client's id; only a plain, short one is echoed so no header can be injected.
@@ -49,9 +50,11 @@ export function sendAzureError(
   message: string,
 ): FastifyReply {
   const requestId = azureHeaders(request, reply);
+  // Azure's own messages end with the request id and time, which support staff ask for.
+  const text = `${message}\nRequestId:${requestId}\nTime:${new Date().toISOString()}`;
   const body =
-    `<?xml version="1.0" encoding="utf-8"?><Error><Code>${escapeXml(code)}</Code>` +
-    `<Message>${escapeXml(`${message}\nRequestId:${requestId}\nTime:${new Date().toISOString()}`)}</Message></Error>`;
+    `<?xml version="1.0" encoding="utf-8"?>` +
+    `<Error><Code>${escapeXml(code)}</Code><Message>${escapeXml(text)}</Message></Error>`;
   reply.header("x-ms-error-code", code);
   return reply.code(status).type("application/xml").send(body);
 }

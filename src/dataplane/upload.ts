@@ -33,11 +33,9 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
       }
       return sendAzureError(request, reply, 500, "InternalError", "internal error");
     }
-    request.log.info(
-      { event: "upload_refused", status: answer.status, code: answer.code, reason: answer.message, requestId: request.id },
-      "upload refused",
-    );
-    return sendAzureError(request, reply, answer.status, answer.code, answer.message);
+    const { status, code, message } = answer;
+    request.log.info({ event: "upload_refused", status, code, reason: message, requestId: request.id }, "upload refused");
+    return sendAzureError(request, reply, status, code, message);
   });
 
   app.put("/blobs/upload/:id", async (request, reply) => {
@@ -67,6 +65,8 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
 
 function entryIdOf(request: FastifyRequest): number {
   const { id } = request.params as { id: string };
-  if (!ENTRY_ID.test(id)) throw badQuery(`upload URL names no cache entry ("${id.slice(0, 20)}" is not an entry id)`);
+  if (!ENTRY_ID.test(id)) {
+    throw badQuery(`upload URL names no cache entry ("${id.slice(0, 20)}" is not an entry id)`);
+  }
   return Number(id);
 }

@@ -4,19 +4,26 @@
  * malformed block lists, and the exact answer shape (201, ETag, x-ms-request-id, XML errors).
  */
 import assert from "node:assert/strict";
+import { readdir } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import { MiB } from "../../src/config.js";
 import { MAX_BLOCK_LIST_BYTES } from "../../src/dataplane/azure-block-list.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { assertNoSecretsLogged, runnerOnBranch, twirp, type RunnerOnJob } from "../protocol/v2-client.js";
 
+/** pino's numeric level for `error`. */
+const PINO_ERROR_LEVEL = 50;
 const REPOSITORY = "octo/blobs";
 const VERSION = "9e0ba804a7ed6f9b5c1d8e0e4e1b2f7c3c8d0a4b6e2f1a3c5d7e9f0b1c2d3079309";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_PUT_BYTES = 128 * MiB;
 /** A storage API version the Azure SDK sends, to be echoed back. */
 const SDK_API_VERSION = "2026-02-06";
+const POLL_MS = 10;
+/** How long the server may take to react to what a test client did. */
+const WAIT_MS = 5000;
 
 let server: TestServer;
 let runner: RunnerOnJob;
@@ -244,6 +251,33 @@ test("Put Blob and Put Block without Content-Length are 411, and oversized bodie
   assert.equal(await storedPieces(reserved.entryId), 0);
 });
 
+/** Polls until `condition` holds, failing after `timeoutMs`. */
+async function eventually(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+const temporaryFiles = () => readdir(path.join(server.config.dataDir, "tmp")).catch(() => []);
+
+test("a client that hangs up mid-body leaves no part, block or temporary file behind", async () => {
+  const reserved = await reserve();
+  const request = httpRequest(reserved.url, {
+    method: "PUT",
+    headers: { "x-ms-blob-type": "BlockBlob", "content-length": String(MiB) },
+  });
+  request.on("error", () => undefined);
+  request.write(Buffer.alloc(MiB / 2));
+  await eventually("the server starting to store the body", async () => (await temporaryFiles()).length > 0, WAIT_MS);
+  request.destroy();
+  await eventually("the abort being logged", async () => server.logs.some((l) => l.event === "upload_aborted"), WAIT_MS);
+
+  assert.equal(await storedPieces(reserved.entryId), 0);
+  assert.deepEqual(await temporaryFiles(), []);
+});
+
 test("unknown operations and missing Azure parameters are 400 with Azure's error codes", async () => {
   const reserved = await reserve();
   await assertAzureError(await put(withQuery(reserved.url, { comp: "appendblock" }), "x"), 400, "InvalidQueryParameterValue");
@@ -254,6 +288,7 @@ test("unknown operations and missing Azure parameters are 400 with Azure's error
   assert.equal(await storedPieces(reserved.entryId), 0);
 });
 
-test("no log line holds a runner token or a signed URL's signature", () => {
+test("no log line holds a runner token or a signed URL's signature, and no caller mistake logged an error", () => {
   assertNoSecretsLogged(server, [runner.token], signedUrls);
+  assert.deepEqual(server.logs.filter((line) => Number(line.level) >= PINO_ERROR_LEVEL), []);
 });

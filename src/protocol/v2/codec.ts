@@ -65,7 +65,8 @@ export class MessageCodec<S extends MessageSpec> {
 
   fromBinary(bytes: Uint8Array): Message<S> {
     const message = this.empty() as Record<string, unknown>;
-    const byNumber = new Map(Object.entries(this.spec).map(([name, field]) => [field.number, { name, field }]));
+    const fields = Object.entries(this.spec).map(([name, field]) => [field.number, { name, field }] as const);
+    const byNumber = new Map(fields);
     const reader = new BinaryReader(bytes);
     try {
       while (reader.pos < reader.len) {
@@ -77,9 +78,8 @@ export class MessageCodec<S extends MessageSpec> {
           continue;
         }
         const { name, field } = known;
-        if (wireType !== wireTypeOf(field.kind)) {
-          throw malformed(`${this.name}.${name} has wire type ${wireType}, expected ${wireTypeOf(field.kind)}`);
-        }
+        const expected = wireTypeOf(field.kind);
+        if (wireType !== expected) throw malformed(`${this.name}.${name} has wire type ${wireType}, not ${expected}`);
         if (field.kind === "repeated string") (message[name] as string[]).push(reader.string());
         else if (field.kind === "string") message[name] = reader.string();
         else if (field.kind === "int64") message[name] = reader.int64().toString();

@@ -29,11 +29,12 @@ export const finalizeCacheEntryUpload = defineRpc({
       return { ...answer, message: `${WRITE_DENIED_PREFIX} ${decision.reason}` };
     }
 
-    const logged = { repository: decision.repository, scope: decision.writeScope, key, requestId: request.id };
+    const { repository, writeScope: scope } = decision;
+    const logged = { repository, scope, key, requestId: request.id };
     try {
-      const reserved = await services.uploads.uploadingByKey(decision.repository, decision.writeScope, key, version);
+      const reserved = await services.uploads.uploadingByKey(repository, scope, key, version);
       const entry = await services.uploads.commit(reserved, size);
-      request.log.info({ event: "entry_committed", ...logged, entryId: entry.id, size }, "cache entry committed");
+      request.log.info({ event: "entry_committed", ...logged, entryId: entry.id, size }, "entry committed");
       return { ...answer, ok: true, entry_id: String(entry.id) };
     } catch (error) {
       if (!(error instanceof ServiceError) || !REFUSED.has(error.code)) throw error;
@@ -46,7 +47,9 @@ export const finalizeCacheEntryUpload = defineRpc({
 function byteCount(sizeBytes: string): number {
   const size = Number(sizeBytes);
   if (!Number.isSafeInteger(size) || size < 0) {
-    throw badRequest(`size_bytes must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}, got ${sizeBytes}`);
+    throw badRequest(
+      `size_bytes must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}, got ${sizeBytes}`,
+    );
   }
   return size;
 }

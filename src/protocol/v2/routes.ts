@@ -15,7 +15,8 @@ import { getCacheEntryDownloadUrl } from "./get-download-url.js";
 import type { AnyRpc, WireFormat } from "./rpc.js";
 import { badRoute, INTERNAL_ANSWER, twirpAnswerFor } from "./twirp-error.js";
 
-export const CACHE_SERVICE_PATH = "/twirp/github.actions.results.api.v1.CacheService";
+const CACHE_SERVICE = "github.actions.results.api.v1.CacheService";
+export const CACHE_SERVICE_PATH = `/twirp/${CACHE_SERVICE}`;
 
 /** Ten keys of 512 characters and a version fit many times over; nothing legitimate is larger. */
 const MAX_TWIRP_BODY_BYTES = 64 * KiB;
@@ -42,14 +43,17 @@ export async function v2Routes(app: FastifyInstance, services: Services): Promis
   // Every body arrives as bytes: the method decides how to read it, and a bad body becomes a
   // Twirp `malformed` answer rather than Fastify's own error shape.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: MAX_TWIRP_BODY_BYTES }, (_request, body, done) =>
-    done(null, body),
-  );
+  const asBytes = { parseAs: "buffer", bodyLimit: MAX_TWIRP_BODY_BYTES } as const;
+  app.addContentTypeParser("*", asBytes, (_request, body, done) => done(null, body));
 
   app.setErrorHandler((error, request, reply) => {
     const answer = twirpAnswerFor(error);
-    if (answer === undefined) request.log.error({ err: error, requestId: request.id }, "twirp call failed");
-    else request.log.info({ event: "twirp_error", code: answer.body.code, msg: answer.body.msg }, "twirp error");
+    if (answer === undefined) {
+      request.log.error({ err: error, requestId: request.id }, "twirp call failed");
+    } else {
+      const { code, msg } = answer.body;
+      request.log.info({ event: "twirp_error", code, msg, requestId: request.id }, "twirp error");
+    }
     const { status, body } = answer ?? INTERNAL_ANSWER;
     return reply.code(status).type("application/json").send(body);
   });
@@ -57,7 +61,7 @@ export async function v2Routes(app: FastifyInstance, services: Services): Promis
   app.post(`${CACHE_SERVICE_PATH}/:method`, async (request, reply) => {
     const { method } = request.params as { method: string };
     const rpc = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
-    if (rpc === undefined) throw badRoute(`no method ${method} in github.actions.results.api.v1.CacheService`);
+    if (rpc === undefined) throw badRoute(`no method ${method} in ${CACHE_SERVICE}`);
     const format = wireFormatOf(request);
     const message = rpc.decode(bodyOf(request), format);
     const answer = await rpc.handle(services, request, message);
