@@ -27,7 +27,11 @@ export function downloadErrorHandler(
     return reply.code(error.status).send({ message: error.message });
   }
   const status = (error as FastifyError).statusCode;
-  if (typeof status === "number" && status >= HTTP_CLIENT_ERROR_MIN && status < HTTP_SERVER_ERROR_MIN) {
+  if (
+    typeof status === "number" &&
+    status >= HTTP_CLIENT_ERROR_MIN &&
+    status < HTTP_SERVER_ERROR_MIN
+  ) {
     return reply.code(status).send({ message: error.message });
   }
   request.log.error({ event: "download_failed", err: error }, "download failed");

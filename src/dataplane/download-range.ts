@@ -24,7 +24,9 @@ const BYTE_RANGE = /^bytes=(\d{0,16})-(\d{0,16})$/;
 export function rangeOf(headers: IncomingHttpHeaders, size: number): RangeAnswer {
   for (const name of RANGE_HEADERS) {
     const value = headers[name];
-    if (typeof value === "string" && value.trim() !== "") return parseByteRange(name, value.trim(), size);
+    if (typeof value === "string" && value.trim() !== "") {
+      return parseByteRange(name, value.trim(), size);
+    }
   }
   return { kind: "whole" };
 }
@@ -34,7 +36,9 @@ function parseByteRange(name: string, value: string, size: number): RangeAnswer 
   const first = match?.[1] ?? "";
   const last = match?.[2] ?? "";
   if (!match || (first === "" && last === "")) {
-    throw badRequest(`${name} "${value.slice(0, 80)}" is not one range of the form bytes=a-b, bytes=a- or bytes=-n`);
+    throw badRequest(
+      `${name} "${value.slice(0, 80)}" is not one range of the form bytes=a-b, bytes=a- or bytes=-n`,
+    );
   }
 
   if (first === "") {
@@ -44,7 +48,9 @@ function parseByteRange(name: string, value: string, size: number): RangeAnswer 
     return { kind: "partial", start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(first);
-  if (last !== "" && Number(last) < start) throw badRequest(`${name} "${value}" ends before it starts`);
+  if (last !== "" && Number(last) < start) {
+    throw badRequest(`${name} "${value}" ends before it starts`);
+  }
   if (start >= size) return { kind: "unsatisfiable" };
   return { kind: "partial", start, end: last === "" ? size - 1 : Math.min(Number(last), size - 1) };
 }

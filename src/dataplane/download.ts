@@ -46,7 +46,12 @@ export async function downloadRoutes(app: FastifyInstance, services: Services): 
   });
 }
 
-function answer(services: Services, request: FastifyRequest, reply: FastifyReply, download: Download): FastifyReply {
+function answer(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  download: Download,
+): FastifyReply {
   const etag = `"${download.entryId}-${download.committedAt}"`;
   reply
     .header("x-ms-request-id", randomUUID())
@@ -56,7 +61,9 @@ function answer(services: Services, request: FastifyRequest, reply: FastifyReply
     .header("etag", etag)
     .header("last-modified", new Date(download.committedAt).toUTCString());
 
-  const range = rangeStillValid(request, etag, download) ? rangeOf(request.headers, download.size) : { kind: "whole" as const };
+  const range = rangeStillValid(request, etag, download)
+    ? rangeOf(request.headers, download.size)
+    : { kind: "whole" as const };
   if (range.kind === "unsatisfiable") {
     return reply
       .code(416)
@@ -64,14 +71,20 @@ function answer(services: Services, request: FastifyRequest, reply: FastifyReply
       .header("x-ms-error-code", "InvalidRange")
       .send({ message: `the requested range is outside the archive's ${download.size} bytes` });
   }
-  const [status, start, end] = range.kind === "partial" ? [206, range.start, range.end] : [200, 0, download.size - 1];
-  if (range.kind === "partial") reply.header("content-range", `bytes ${start}-${end}/${download.size}`);
+  const [status, start, end] =
+    range.kind === "partial" ? [206, range.start, range.end] : [200, 0, download.size - 1];
+  if (range.kind === "partial") {
+    reply.header("content-range", `bytes ${start}-${end}/${download.size}`);
+  }
   reply
     .code(status)
     .header("content-type", "application/octet-stream")
     .header("content-length", String(end - start + 1));
 
-  request.log.debug({ event: "download_started", entryId: download.entryId, start, end, status }, "download started");
+  request.log.debug(
+    { event: "download_started", entryId: download.entryId, start, end, status },
+    "download started",
+  );
   if (request.method === "HEAD" || end < start) return reply.send();
   return reply.send(streamRange(services.blobs, download, start, end));
 }
@@ -89,6 +102,8 @@ function rangeStillValid(request: FastifyRequest, etag: string, download: Downlo
 function entryIdOf(params: unknown): number {
   const raw = (params as Record<string, unknown>).entryId;
   const id = typeof raw === "string" && /^\d{1,15}$/.test(raw) ? Number(raw) : 0;
-  if (id <= 0) throw badRequest(`entry id "${String(raw).slice(0, 40)}" must be a positive whole number`);
+  if (id <= 0) {
+    throw badRequest(`entry id "${String(raw).slice(0, 40)}" must be a positive whole number`);
+  }
   return id;
 }

@@ -42,22 +42,42 @@ after(async () => {
 });
 
 /** Saves `bytes` through the v1 API in parts of the given sizes; returns its download URL. */
-async function saveEntry(key: string, bytes: Buffer, partSizes: number[]): Promise<{ entryId: number; url: URL }> {
-  const reserve = await v1Call(server.url, token, "POST", "caches", { key, version: VERSION, cacheSize: bytes.length });
+async function saveEntry(
+  key: string,
+  bytes: Buffer,
+  partSizes: number[],
+): Promise<{ entryId: number; url: URL }> {
+  const reserve = await v1Call(server.url, token, "POST", "caches", {
+    key,
+    version: VERSION,
+    cacheSize: bytes.length,
+  });
   const cacheId = (reserve.body as { cacheId: number }).cacheId;
   let offset = 0;
   for (const size of partSizes) {
-    const chunk = await v1Call(server.url, token, "PATCH", `caches/${cacheId}`, bytes.subarray(offset, offset + size), {
-      "content-type": "application/octet-stream",
-      "content-range": `bytes ${offset}-${offset + size - 1}/*`,
-    });
+    const chunk = await v1Call(
+      server.url,
+      token,
+      "PATCH",
+      `caches/${cacheId}`,
+      bytes.subarray(offset, offset + size),
+      {
+        "content-type": "application/octet-stream",
+        "content-range": `bytes ${offset}-${offset + size - 1}/*`,
+      },
+    );
     assert.equal(chunk.status, 204, messageOf(chunk));
     offset += size;
   }
-  const commit = await v1Call(server.url, token, "POST", `caches/${cacheId}`, { size: bytes.length });
+  const commit = await v1Call(server.url, token, "POST", `caches/${cacheId}`, {
+    size: bytes.length,
+  });
   assert.equal(commit.status, 204, messageOf(commit));
   const lookup = await v1Call(server.url, token, "GET", `cache?keys=${key}&version=${VERSION}`);
-  return { entryId: cacheId, url: new URL((lookup.body as { archiveLocation: string }).archiveLocation) };
+  return {
+    entryId: cacheId,
+    url: new URL((lookup.body as { archiveLocation: string }).archiveLocation),
+  };
 }
 
 function withPath(source: URL, entry: number): URL {
@@ -125,7 +145,11 @@ test("x-ms-range wins over Range when both are sent", async () => {
 });
 
 test("a range outside the archive is 416 with the archive's size", async () => {
-  for (const range of [`bytes=${ARCHIVE_SIZE}-`, `bytes=${ARCHIVE_SIZE + 5}-${ARCHIVE_SIZE + 9}`, "bytes=-0"]) {
+  for (const range of [
+    `bytes=${ARCHIVE_SIZE}-`,
+    `bytes=${ARCHIVE_SIZE + 5}-${ARCHIVE_SIZE + 9}`,
+    "bytes=-0",
+  ]) {
     const { response } = await get(url, { range });
     assert.equal(response.status, 416, range);
     assert.equal(response.headers.get("content-range"), `bytes */${ARCHIVE_SIZE}`);
@@ -141,7 +165,10 @@ test("a malformed range is 400 with a message, not the whole archive", async () 
 });
 
 test("If-Range with a stale validator gets the whole archive instead of the slice", async () => {
-  const fresh = await get(url, { range: "bytes=0-9", "if-range": (await get(url, {}, "HEAD")).response.headers.get("etag") ?? "" });
+  const fresh = await get(url, {
+    range: "bytes=0-9",
+    "if-range": (await get(url, {}, "HEAD")).response.headers.get("etag") ?? "",
+  });
   assert.equal(fresh.response.status, 206);
   const stale = await get(url, { range: "bytes=0-9", "if-range": '"0-0"' });
   assert.equal(stale.response.status, 200);
@@ -172,7 +199,10 @@ async function forbidden(target: URL, message: RegExp): Promise<void> {
 
 test("an expired URL is 403", async () => {
   const longAgo = Date.now() - 2 * server.config.signedUrlTtlSeconds * 1000;
-  await forbidden(new URL(server.server.services.signer.sign("download", entryId, longAgo)), /expired/);
+  await forbidden(
+    new URL(server.server.services.signer.sign("download", entryId, longAgo)),
+    /expired/,
+  );
 });
 
 test("a URL signed for one entry does not open another", async () => {
@@ -183,7 +213,10 @@ test("a URL signed for one entry does not open another", async () => {
 test("a signature with one character changed is 403", async () => {
   const sig = url.searchParams.get("sig") ?? "";
   const tampered = new URL(url);
-  tampered.searchParams.set("sig", `${sig.slice(0, 5)}${sig[5] === "A" ? "B" : "A"}${sig.slice(6)}`);
+  tampered.searchParams.set(
+    "sig",
+    `${sig.slice(0, 5)}${sig[5] === "A" ? "B" : "A"}${sig.slice(6)}`,
+  );
   await forbidden(tampered, /signature does not match/);
   const later = new URL(url);
   later.searchParams.set("se", String(Number(url.searchParams.get("se")) + 1));
@@ -203,7 +236,11 @@ test("a validly signed URL for an unknown or uncommitted entry is 404", async ()
   const unknown = await get(signer.sign("download", 987_654));
   assert.equal(unknown.response.status, 404);
   assert.equal(unknown.response.headers.get("x-ms-error-code"), "BlobNotFound");
-  const reserve = await v1Call(server.url, token, "POST", "caches", { key: "pending", version: VERSION, cacheSize: 1 });
+  const reserve = await v1Call(server.url, token, "POST", "caches", {
+    key: "pending",
+    version: VERSION,
+    cacheSize: 1,
+  });
   const pending = await get(signer.sign("download", (reserve.body as { cacheId: number }).cacheId));
   assert.equal(pending.response.status, 404);
   assert.match(JSON.parse(pending.body.toString()).message, /does not exist/);
@@ -239,10 +276,16 @@ test("a client that aborts mid-download leaves no file open and the server keeps
     assert.ok((await abortAfterFirstBytes(saved.url)) > 0);
   }
   const deadline = Date.now() + FD_SETTLE_TIMEOUT_MS;
-  while ((await openFileCount()) > baseline && Date.now() < deadline) await delay(FD_POLL_INTERVAL_MS);
-  assert.ok((await openFileCount()) <= baseline, "a part file or socket stayed open after the client went away");
+  while ((await openFileCount()) > baseline && Date.now() < deadline)
+    await delay(FD_POLL_INTERVAL_MS);
+  assert.ok(
+    (await openFileCount()) <= baseline,
+    "a part file or socket stayed open after the client went away",
+  );
 
-  const { response, body } = await get(saved.url, { range: `bytes=${LARGE_PART_BYTES - 4}-${LARGE_PART_BYTES + 3}` });
+  const { response, body } = await get(saved.url, {
+    range: `bytes=${LARGE_PART_BYTES - 4}-${LARGE_PART_BYTES + 3}`,
+  });
   assert.equal(response.status, 206);
   assert.ok(body.equals(large.subarray(LARGE_PART_BYTES - 4, LARGE_PART_BYTES + 4)));
 });
@@ -250,7 +293,10 @@ test("a client that aborts mid-download leaves no file open and the server keeps
 test("no log line carries a URL signature or the runner token", () => {
   for (const line of server.rawLogs) {
     assert.ok(!line.includes("sig="), `signature in log line: ${line.slice(0, 200)}`);
-    assert.ok(!line.includes(url.searchParams.get("sig") ?? "(none)"), `signature in log line: ${line.slice(0, 200)}`);
+    assert.ok(
+      !line.includes(url.searchParams.get("sig") ?? "(none)"),
+      `signature in log line: ${line.slice(0, 200)}`,
+    );
     assert.ok(!line.includes(token), `token in log line: ${line.slice(0, 200)}`);
   }
 });

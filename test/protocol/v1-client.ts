@@ -19,7 +19,12 @@ export interface ClientOutcome<T> {
 /** The two calls a workflow makes; `@actions/cache` 3.x and the current major share them. */
 export interface CacheClientModule {
   saveCache(paths: string[], key: string, options?: UploadOptions): Promise<number>;
-  restoreCache(paths: string[], key: string, restoreKeys?: string[], options?: DownloadOptions): Promise<string | undefined>;
+  restoreCache(
+    paths: string[],
+    key: string,
+    restoreKeys?: string[],
+    options?: DownloadOptions,
+  ): Promise<string | undefined>;
 }
 
 export class V1Client {
@@ -31,7 +36,7 @@ export class V1Client {
     private readonly client: CacheClientModule = cacheV1,
   ) {}
 
-  /** Saves `paths` (absolute, inside the workspace) under `key`; the value is the cache id or -1. */
+  /** Saves `paths` (absolute, inside the workspace) under `key`; the value is the id, or -1. */
   save(paths: string[], key: string, options?: UploadOptions): Promise<ClientOutcome<number>> {
     return this.call(() => this.client.saveCache(paths, key, options));
   }
@@ -79,7 +84,9 @@ export function said(outcome: ClientOutcome<unknown>, text: string): boolean {
 
 /** The `::warning::` lines of an outcome, without the command prefix. */
 export function warnings(outcome: ClientOutcome<unknown>): string[] {
-  return outcome.output.filter((line) => line.startsWith("::warning::")).map((line) => line.slice("::warning::".length));
+  return outcome.output
+    .filter((line) => line.startsWith("::warning::"))
+    .map((line) => line.slice("::warning::".length));
 }
 
 let nextJobId = 1000;
@@ -105,16 +112,31 @@ export async function runnerOnBranch(
   const jobId = nextJobId++;
   const runId = jobId * 10;
   const status = await server.jobEvent({
-    action: "in_progress", jobId, runId, repository, headBranch: branch, runnerName,
+    action: "in_progress",
+    jobId,
+    runId,
+    repository,
+    headBranch: branch,
+    runnerName,
   });
   if (status !== 200) throw new Error(`workflow_job webhook answered ${status}`);
   return { token, runnerName, jobId, runId };
 }
 
 /** Sends the `completed` event for the runner's job: from then on its token is worth nothing. */
-export async function completeJob(server: TestServer, runner: RunnerOnJob, repository: string, branch: string): Promise<void> {
+export async function completeJob(
+  server: TestServer,
+  runner: RunnerOnJob,
+  repository: string,
+  branch: string,
+): Promise<void> {
   const status = await server.jobEvent({
-    action: "completed", jobId: runner.jobId, runId: runner.runId, repository, headBranch: branch, runnerName: runner.runnerName,
+    action: "completed",
+    jobId: runner.jobId,
+    runId: runner.runId,
+    repository,
+    headBranch: branch,
+    runnerName: runner.runnerName,
   });
   if (status !== 200) throw new Error(`workflow_job webhook answered ${status}`);
 }
@@ -143,12 +165,17 @@ export async function v1Call(
     headers: {
       accept: "application/json;api-version=6.0-preview.1",
       ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      ...(body === undefined || typeof body !== "object" || body instanceof Uint8Array ? {} : { "content-type": "application/json" }),
+      ...(body === undefined || typeof body !== "object" || body instanceof Uint8Array
+        ? {}
+        : { "content-type": "application/json" }),
       ...headers,
     },
   };
   if (body !== undefined) {
-    init.body = typeof body === "string" || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
+    init.body =
+      typeof body === "string" || body instanceof Uint8Array
+        ? (body as BodyInit)
+        : JSON.stringify(body);
   }
   const response = await fetch(`${serverUrl}/_apis/artifactcache/${path}`, init);
   const text = await response.text();
@@ -164,5 +191,7 @@ export async function v1Call(
 /** The `message` of a v1 error body. */
 export function messageOf(response: RawResponse): string {
   const body = response.body as { message?: unknown } | undefined;
-  return typeof body?.message === "string" ? body.message : `(no message; body ${JSON.stringify(response.body)})`;
+  return typeof body?.message === "string"
+    ? body.message
+    : `(no message; body ${JSON.stringify(response.body)})`;
 }

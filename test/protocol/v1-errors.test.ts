@@ -10,7 +10,15 @@ import { after, before, test } from "node:test";
 import { GiB } from "../../src/config.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { tempDir } from "../helpers/trees.js";
-import { messageOf, runnerOnBranch, said, v1Call, V1Client, warnings, type RawResponse } from "./v1-client.js";
+import {
+  messageOf,
+  runnerOnBranch,
+  said,
+  v1Call,
+  V1Client,
+  warnings,
+  type RawResponse,
+} from "./v1-client.js";
 
 const REPOSITORY = "octo/errors";
 const OTHER_REPOSITORY = "octo/elsewhere";
@@ -28,7 +36,8 @@ before(async () => {
   server = await startTestServer();
   token = (await runnerOnBranch(server, "main-runner", REPOSITORY, "main")).token;
   featureToken = (await runnerOnBranch(server, "feature-runner", REPOSITORY, "feature")).token;
-  otherRepositoryToken = (await runnerOnBranch(server, "other-runner", OTHER_REPOSITORY, "main")).token;
+  otherRepositoryToken = (await runnerOnBranch(server, "other-runner", OTHER_REPOSITORY, "main"))
+    .token;
   workspace = await tempDir("workspace");
   runnerTemp = await tempDir("runner-temp");
 });
@@ -47,12 +56,21 @@ async function storeState(): Promise<unknown> {
   const db = server.server.services.db;
   return {
     entries: await db.selectFrom("cache_entries").selectAll().orderBy("id").execute(),
-    parts: await db.selectFrom("entry_parts").selectAll().orderBy("entry_id").orderBy("offset").execute(),
+    parts: await db
+      .selectFrom("entry_parts")
+      .selectAll()
+      .orderBy("entry_id")
+      .orderBy("offset")
+      .execute(),
   };
 }
 
 async function reserve(key: string, cacheSize: number | undefined, as = token): Promise<number> {
-  const response = await v1Call(server.url, as, "POST", "caches", { key, version: VERSION, cacheSize });
+  const response = await v1Call(server.url, as, "POST", "caches", {
+    key,
+    version: VERSION,
+    cacheSize,
+  });
   assert.equal(response.status, 201, messageOf(response));
   const cacheId = (response.body as { cacheId: number }).cacheId;
   assert.ok(cacheId > 0);
@@ -60,7 +78,11 @@ async function reserve(key: string, cacheSize: number | undefined, as = token): 
 }
 
 /** Sends a request that must be refused with `status`, and checks the store is unchanged. */
-async function refused(status: number, message: RegExp, send: () => Promise<RawResponse>): Promise<void> {
+async function refused(
+  status: number,
+  message: RegExp,
+  send: () => Promise<RawResponse>,
+): Promise<void> {
   const before = await storeState();
   const response = await send();
   assert.equal(response.status, status, messageOf(response));
@@ -79,16 +101,30 @@ test("a second save of the same key and version is refused by the real client", 
 
   const second = await client.save([dir], "twice");
   assert.equal(second.value, -1);
-  assert.ok(said(second, "Cache already exists. Scope: refs/heads/main, Key: twice"), second.output.join("\n"));
+  assert.ok(
+    said(second, "Cache already exists. Scope: refs/heads/main, Key: twice"),
+    second.output.join("\n"),
+  );
 });
 
 test("a second reserve while the first is still uploading is 409 with GitHub's typeKey", async () => {
   await reserve("in-flight", 10);
-  await refused(409, /^Cache already exists\. Scope: refs\/heads\/main, Key: in-flight, Version: b+$/, async () => {
-    const response = await call("POST", "caches", { key: "in-flight", version: VERSION, cacheSize: 10 });
-    assert.equal((response.body as { typeKey?: string }).typeKey, "ArtifactCacheItemAlreadyExistsException");
-    return response;
-  });
+  await refused(
+    409,
+    /^Cache already exists\. Scope: refs\/heads\/main, Key: in-flight, Version: b+$/,
+    async () => {
+      const response = await call("POST", "caches", {
+        key: "in-flight",
+        version: VERSION,
+        cacheSize: 10,
+      });
+      assert.equal(
+        (response.body as { typeKey?: string }).typeKey,
+        "ArtifactCacheItemAlreadyExistsException",
+      );
+      return response;
+    },
+  );
 });
 
 test("the same key and version may be saved once per branch", async () => {
@@ -99,36 +135,48 @@ test("the same key and version may be saved once per branch", async () => {
 test("a commit whose size does not match the bytes received is 400 and the entry never hits", async () => {
   const cacheId = await reserve("short", undefined);
   const chunk = await call("PATCH", `caches/${cacheId}`, Buffer.from("0123456789"), {
-    ...OCTET_STREAM, "content-range": "bytes 0-9/*",
+    ...OCTET_STREAM,
+    "content-range": "bytes 0-9/*",
   });
   assert.equal(chunk.status, 204, messageOf(chunk));
 
-  await refused(400, /received 10 bytes but the commit says 12/, () => call("POST", `caches/${cacheId}`, { size: 12 }));
+  await refused(400, /received 10 bytes but the commit says 12/, () =>
+    call("POST", `caches/${cacheId}`, { size: 12 }),
+  );
   const lookup = await call("GET", `cache?keys=short&version=${VERSION}`);
   assert.equal(lookup.status, 204);
 });
 
 test("a commit that contradicts the reserved size is 400 naming both sizes", async () => {
   const cacheId = await reserve("declared", 10);
-  await refused(400, /size 9 does not match the 10 bytes reserved/, () => call("POST", `caches/${cacheId}`, { size: 9 }));
+  await refused(400, /size 9 does not match the 10 bytes reserved/, () =>
+    call("POST", `caches/${cacheId}`, { size: 9 }),
+  );
 });
 
 test("a commit with bytes missing in the middle is 400 naming the gap", async () => {
   const cacheId = await reserve("gap", 20);
-  for (const [start, end] of [[0, 4], [10, 19]] as const) {
+  for (const [start, end] of [
+    [0, 4],
+    [10, 19],
+  ] as const) {
     const response = await call("PATCH", `caches/${cacheId}`, Buffer.alloc(end - start + 1, 1), {
-      ...OCTET_STREAM, "content-range": `bytes ${start}-${end}/*`,
+      ...OCTET_STREAM,
+      "content-range": `bytes ${start}-${end}/*`,
     });
     assert.equal(response.status, 204);
   }
-  await refused(400, /bytes 5-9 were never uploaded/, () => call("POST", `caches/${cacheId}`, { size: 20 }));
+  await refused(400, /bytes 5-9 were never uploaded/, () =>
+    call("POST", `caches/${cacheId}`, { size: 20 }),
+  );
 });
 
 test("a re-sent chunk replaces the earlier copy", async () => {
   const cacheId = await reserve("resent", 4);
   for (const content of ["xxxx", "abcd"]) {
     const response = await call("PATCH", `caches/${cacheId}`, Buffer.from(content), {
-      ...OCTET_STREAM, "content-range": "bytes 0-3/*",
+      ...OCTET_STREAM,
+      "content-range": "bytes 0-3/*",
     });
     assert.equal(response.status, 204);
   }
@@ -142,14 +190,19 @@ test("chunks sent all at once, in reverse order and one of them twice, assemble 
   const archive = Buffer.from("the quick brown fox jumps over the lazy dog");
   const chunkBytes = 5;
   const cacheId = await reserve("parallel", archive.length);
-  const offsets = Array.from({ length: Math.ceil(archive.length / chunkBytes) }, (_, i) => i * chunkBytes).reverse();
+  const offsets = Array.from(
+    { length: Math.ceil(archive.length / chunkBytes) },
+    (_, i) => i * chunkBytes,
+  ).reverse();
   const sends = [...offsets, offsets[0] ?? 0].map((start) => {
     const end = Math.min(start + chunkBytes, archive.length) - 1;
     return call("PATCH", `caches/${cacheId}`, archive.subarray(start, end + 1), {
-      ...OCTET_STREAM, "content-range": `bytes ${start}-${end}/*`,
+      ...OCTET_STREAM,
+      "content-range": `bytes ${start}-${end}/*`,
     });
   });
-  for (const response of await Promise.all(sends)) assert.equal(response.status, 204, messageOf(response));
+  for (const response of await Promise.all(sends))
+    assert.equal(response.status, 204, messageOf(response));
   assert.equal((await call("POST", `caches/${cacheId}`, { size: archive.length })).status, 204);
   const hit = await call("GET", `cache?keys=parallel&version=${VERSION}`);
   const download = await fetch((hit.body as { archiveLocation: string }).archiveLocation);
@@ -165,7 +218,10 @@ test("a declared size over the entry limit is 400", async () => {
 test("lookups with bad keys or no version are 400 with a message", async () => {
   const cases: [string, RegExp][] = [
     [`cache?keys=${"k".repeat(513)}&version=${VERSION}`, /513 characters long; the limit is 512/],
-    [`cache?keys=${Array.from({ length: 11 }, (_, i) => `k${i}`).join(",")}&version=${VERSION}`, /11 keys given; at most 10/],
+    [
+      `cache?keys=${Array.from({ length: 11 }, (_, i) => `k${i}`).join(",")}&version=${VERSION}`,
+      /11 keys given; at most 10/,
+    ],
     ["cache?keys=deps", /version is required/],
     [`cache?keys=&version=${VERSION}`, /key is required/],
     [`cache?keys=a,,b&version=${VERSION}`, /restore key 1 is required/],
@@ -181,12 +237,20 @@ test("reserves with bad keys, bad sizes or bad JSON are 400 with a message", asy
     [{ key: "a,b", version: VERSION }, /must not contain a comma/],
     [{ key: "deps" }, /version is required/],
     [{ key: "deps", version: VERSION, cacheSize: -1 }, /cacheSize must be a whole number of bytes/],
-    [{ key: "deps", version: VERSION, cacheSize: "10" }, /cacheSize must be a whole number of bytes/],
+    [
+      { key: "deps", version: VERSION, cacheSize: "10" },
+      /cacheSize must be a whole number of bytes/,
+    ],
     [[1, 2], /must be a JSON object/],
   ];
-  for (const [body, message] of cases) await refused(400, message, () => call("POST", "caches", body));
-  await refused(400, /JSON/, () => call("POST", "caches", "{not json", { "content-type": "application/json" }));
-  await refused(400, /size must be a whole number/, () => call("POST", "caches/1", { size: "many" }));
+  for (const [body, message] of cases)
+    await refused(400, message, () => call("POST", "caches", body));
+  await refused(400, /JSON/, () =>
+    call("POST", "caches", "{not json", { "content-type": "application/json" }),
+  );
+  await refused(400, /size must be a whole number/, () =>
+    call("POST", "caches/1", { size: "many" }),
+  );
 });
 
 test("chunks with a missing or malformed Content-Range are 400 and store nothing", async () => {
@@ -199,8 +263,11 @@ test("chunks with a missing or malformed Content-Range are 400 and store nothing
     ["bytes 0-9/5", /beyond the total/],
   ];
   for (const [range, message] of ranges) {
-    const headers = range === undefined ? OCTET_STREAM : { ...OCTET_STREAM, "content-range": range };
-    await refused(400, message, () => call("PATCH", `caches/${cacheId}`, Buffer.alloc(10), headers));
+    const headers =
+      range === undefined ? OCTET_STREAM : { ...OCTET_STREAM, "content-range": range };
+    await refused(400, message, () =>
+      call("PATCH", `caches/${cacheId}`, Buffer.alloc(10), headers),
+    );
   }
 });
 
@@ -211,10 +278,19 @@ test("a chunk whose body does not match its Content-Range is refused and stores 
     call("PATCH", `caches/${cacheId}`, Buffer.alloc(4), range),
   );
   await refused(400, /beyond the entry's 10-byte size/, () =>
-    call("PATCH", `caches/${cacheId}`, Buffer.alloc(11), { ...OCTET_STREAM, "content-range": "bytes 0-10/*" }),
+    call("PATCH", `caches/${cacheId}`, Buffer.alloc(11), {
+      ...OCTET_STREAM,
+      "content-range": "bytes 0-10/*",
+    }),
   );
-  await refused(415, /must be sent as Content-Type: application\/octet-stream, got text\/plain/, () =>
-    call("PATCH", `caches/${cacheId}`, Buffer.alloc(10), { ...range, "content-type": "text/plain" }),
+  await refused(
+    415,
+    /must be sent as Content-Type: application\/octet-stream, got text\/plain/,
+    () =>
+      call("PATCH", `caches/${cacheId}`, Buffer.alloc(10), {
+        ...range,
+        "content-type": "text/plain",
+      }),
   );
   await refused(415, /got none/, () =>
     call("PATCH", `caches/${cacheId}`, Buffer.alloc(10), { "content-range": "bytes 0-9/*" }),
@@ -248,9 +324,15 @@ test("a chunk announcing more than the chunk limit is refused before its body is
 
 test("a chunk or commit for an unknown id is 404 and changes nothing", async () => {
   const range = { ...OCTET_STREAM, "content-range": "bytes 0-3/*" };
-  await refused(404, /cache entry 999999 does not exist/, () => call("PATCH", "caches/999999", Buffer.alloc(4), range));
-  await refused(404, /cache entry 999999 does not exist/, () => call("POST", "caches/999999", { size: 4 }));
-  await refused(400, /cache id "abc" must be a positive whole number/, () => call("POST", "caches/abc", { size: 4 }));
+  await refused(404, /cache entry 999999 does not exist/, () =>
+    call("PATCH", "caches/999999", Buffer.alloc(4), range),
+  );
+  await refused(404, /cache entry 999999 does not exist/, () =>
+    call("POST", "caches/999999", { size: 4 }),
+  );
+  await refused(400, /cache id "abc" must be a positive whole number/, () =>
+    call("POST", "caches/abc", { size: 4 }),
+  );
 });
 
 test("another repository's upload is not found, another branch's is forbidden", async () => {
@@ -275,13 +357,18 @@ test("a committed entry takes no more chunks and no second commit", async () => 
   const range = { ...OCTET_STREAM, "content-range": "bytes 0-3/*" };
   assert.equal((await call("PATCH", `caches/${cacheId}`, Buffer.from("seal"), range)).status, 204);
   assert.equal((await call("POST", `caches/${cacheId}`, { size: 4 })).status, 204);
-  await refused(409, /already committed/, () => call("PATCH", `caches/${cacheId}`, Buffer.from("evil"), range));
+  await refused(409, /already committed/, () =>
+    call("PATCH", `caches/${cacheId}`, Buffer.from("evil"), range),
+  );
   await refused(409, /already committed/, () => call("POST", `caches/${cacheId}`, { size: 4 }));
 });
 
 test("the list call names the committed entries of the key in readable scopes", async () => {
   const cacheId = await reserve("listed", 4);
-  await call("PATCH", `caches/${cacheId}`, Buffer.from("list"), { ...OCTET_STREAM, "content-range": "bytes 0-3/*" });
+  await call("PATCH", `caches/${cacheId}`, Buffer.from("list"), {
+    ...OCTET_STREAM,
+    "content-range": "bytes 0-3/*",
+  });
   await call("POST", `caches/${cacheId}`, { size: 4 });
   const listed = await call("GET", "caches?key=listed");
   assert.equal(listed.status, 200);

@@ -19,7 +19,10 @@ before(async () => {
   server = await startTestServer();
   token = (await runnerOnBranch(server, "mounted-runner", "octo/mounted", "main")).token;
   mounted = Fastify();
-  await mounted.register(artifactCacheApi, { services: server.server.services, prefix: "/:credential" });
+  await mounted.register(artifactCacheApi, {
+    services: server.server.services,
+    prefix: "/:credential",
+  });
   await mounted.ready();
 });
 

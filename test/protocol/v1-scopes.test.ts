@@ -11,7 +11,15 @@ import { after, before, test } from "node:test";
 import * as currentClient from "@actions/cache";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { tempDir } from "../helpers/trees.js";
-import { completeJob, messageOf, runnerOnBranch, said, v1Call, V1Client, warnings } from "./v1-client.js";
+import {
+  completeJob,
+  messageOf,
+  runnerOnBranch,
+  said,
+  v1Call,
+  V1Client,
+  warnings,
+} from "./v1-client.js";
 
 const REPOSITORY = "octo/scopes";
 const VERSION = "a".repeat(64);
@@ -51,7 +59,11 @@ async function ensureDir(dir: string, file: string): Promise<string> {
 }
 
 /** Who wrote what this client restores for `key`, or undefined on a miss. */
-async function restoredWriter(client: V1Client, dir: string, key: string): Promise<string | undefined> {
+async function restoredWriter(
+  client: V1Client,
+  dir: string,
+  key: string,
+): Promise<string | undefined> {
   await rm(dir, { recursive: true, force: true });
   const restored = await client.restore([dir], key);
   assert.deepEqual(warnings(restored), [], "a miss must be a clean miss, not a failure");
@@ -61,7 +73,10 @@ async function restoredWriter(client: V1Client, dir: string, key: string): Promi
 test("a feature-branch job restores what the default branch saved", async () => {
   const dir = path.join(workspace, "shared");
   await saveFrom(await clientOn("main", "main-saver"), dir, "deps", "main");
-  assert.equal(await restoredWriter(await clientOn("feature-a", "feature-reader"), dir, "deps"), "main");
+  assert.equal(
+    await restoredWriter(await clientOn("feature-a", "feature-reader"), dir, "deps"),
+    "main",
+  );
 });
 
 test("a feature branch reads its own entry before the default branch's", async () => {
@@ -75,13 +90,19 @@ test("a feature branch reads its own entry before the default branch's", async (
 test("the default branch never sees a feature branch's entries", async () => {
   const dir = path.join(workspace, "feature-only");
   await saveFrom(await clientOn("feature-b", "feature-b-saver"), dir, "feature-deps", "feature-b");
-  assert.equal(await restoredWriter(await clientOn("main", "main-reader"), dir, "feature-deps"), undefined);
+  assert.equal(
+    await restoredWriter(await clientOn("main", "main-reader"), dir, "feature-deps"),
+    undefined,
+  );
 });
 
 test("two feature branches never see each other's entries", async () => {
   const dir = path.join(workspace, "siblings");
   await saveFrom(await clientOn("feature-c", "feature-c-saver"), dir, "sibling-deps", "feature-c");
-  assert.equal(await restoredWriter(await clientOn("feature-d", "feature-d-reader"), dir, "sibling-deps"), undefined);
+  assert.equal(
+    await restoredWriter(await clientOn("feature-d", "feature-d-reader"), dir, "sibling-deps"),
+    undefined,
+  );
 });
 
 test("a runner whose job completed misses on lookup and is refused a save", async () => {
@@ -93,9 +114,18 @@ test("a runner whose job completed misses on lookup and is refused a save", asyn
   await completeJob(server, runner, REPOSITORY, "main");
 
   assert.equal(await restoredWriter(client, dir, "before-completion"), undefined);
-  const lookup = await v1Call(server.url, runner.token, "GET", `cache?keys=before-completion&version=${VERSION}`);
+  const lookup = await v1Call(
+    server.url,
+    runner.token,
+    "GET",
+    `cache?keys=before-completion&version=${VERSION}`,
+  );
   assert.equal(lookup.status, 204);
-  const reserve = await v1Call(server.url, runner.token, "POST", "caches", { key: "after", version: VERSION, cacheSize: 1 });
+  const reserve = await v1Call(server.url, runner.token, "POST", "caches", {
+    key: "after",
+    version: VERSION,
+    cacheSize: 1,
+  });
   assert.equal(reserve.status, 403);
   assert.match(messageOf(reserve), /^cache write denied: .*completed/);
 });
@@ -105,7 +135,11 @@ test("a runner with no job misses on lookup and is refused a save", async () => 
   const lookup = await v1Call(server.url, token, "GET", `cache?keys=deps&version=${VERSION}`);
   assert.equal(lookup.status, 204);
   assert.equal(lookup.body, undefined);
-  const reserve = await v1Call(server.url, token, "POST", "caches", { key: "deps", version: VERSION, cacheSize: 1 });
+  const reserve = await v1Call(server.url, token, "POST", "caches", {
+    key: "deps",
+    version: VERSION,
+    cacheSize: 1,
+  });
   assert.equal(reserve.status, 403);
   assert.match(messageOf(reserve), /^cache write denied: \S/);
 });
@@ -127,7 +161,9 @@ test("the current client recognises a refused v1 save as a write denial", async 
   await writeFile(await ensureDir(dir, "who"), "nobody");
   const saved = await client.save([dir], "refused");
   assert.ok(
-    warnings(saved).some((line) => line.includes("Unable to reserve cache") && line.includes("cache write denied:")),
+    warnings(saved).some(
+      (line) => line.includes("Unable to reserve cache") && line.includes("cache write denied:"),
+    ),
     saved.output.join("\n"),
   );
 });
@@ -150,7 +186,10 @@ test("a request without a token, or with a garbage token, is 401", async () => {
 
 test("no log line carries a runner token or a URL signature", () => {
   for (const line of server.rawLogs) {
-    assert.ok(!/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/.test(line), `token in log line: ${line.slice(0, 200)}`);
+    assert.ok(
+      !/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/.test(line),
+      `token in log line: ${line.slice(0, 200)}`,
+    );
     assert.ok(!line.includes("sig="), `signature in log line: ${line.slice(0, 200)}`);
   }
 });

@@ -83,7 +83,11 @@ async function saveMarker(dir: string, key: string): Promise<void> {
   assert.ok(saved.value > 0, `save of ${key} failed: ${warnings(saved).join("; ")}`);
 }
 
-async function restoredMarker(dir: string, key: string, restoreKeys: string[] = []): Promise<string | undefined> {
+async function restoredMarker(
+  dir: string,
+  key: string,
+  restoreKeys: string[] = [],
+): Promise<string | undefined> {
   await rm(dir, { recursive: true, force: true });
   const restored = await client.restore([dir], key, restoreKeys);
   if (restored.value === undefined) return undefined;
@@ -109,8 +113,14 @@ test("restore keys are tried in order after the primary key misses", async () =>
   const dir = path.join(workspace, "order");
   await saveMarker(dir, "order-first-x");
   await saveMarker(dir, "order-second-x");
-  assert.equal(await restoredMarker(dir, "order-missing", ["order-nope-", "order-first-", "order-second-"]), "order-first-x");
-  assert.equal(await restoredMarker(dir, "order-missing", ["order-second-", "order-first-"]), "order-second-x");
+  assert.equal(
+    await restoredMarker(dir, "order-missing", ["order-nope-", "order-first-", "order-second-"]),
+    "order-first-x",
+  );
+  assert.equal(
+    await restoredMarker(dir, "order-missing", ["order-second-", "order-first-"]),
+    "order-second-x",
+  );
   assert.equal(await restoredMarker(dir, "order-missing", ["order-nope-"]), undefined);
 });
 

@@ -15,19 +15,29 @@ import { admitWriter, ownedUpload } from "./write-access.js";
 const COMMIT_BODY_LIMIT_BYTES = 4 * KiB;
 
 export function registerCommit(app: FastifyInstance, services: Services): void {
-  app.post(CACHE_ENTRY_PATH, { bodyLimit: COMMIT_BODY_LIMIT_BYTES }, async function commitCache(request, reply) {
-    const cacheId = cacheIdOf(request.params);
-    const size = byteCountOf(jsonObjectOf(request.body).size, "size");
+  app.post(
+    CACHE_ENTRY_PATH,
+    { bodyLimit: COMMIT_BODY_LIMIT_BYTES },
+    async function commitCache(request, reply) {
+      const cacheId = cacheIdOf(request.params);
+      const size = byteCountOf(jsonObjectOf(request.body).size, "size");
 
-    const writer = await admitWriter(services, request);
-    const entry = await ownedUpload(services, writer, cacheId);
+      const writer = await admitWriter(services, request);
+      const entry = await ownedUpload(services, writer, cacheId);
 
-    const committed = await services.uploads.commit(entry, size);
+      const committed = await services.uploads.commit(entry, size);
 
-    request.log.info(
-      { event: "cache_committed", runnerId: writer.runner.id, entryId: committed.id, scope: committed.scope, size },
-      "cache committed",
-    );
-    return reply.code(204).send();
-  });
+      request.log.info(
+        {
+          event: "cache_committed",
+          runnerId: writer.runner.id,
+          entryId: committed.id,
+          scope: committed.scope,
+          size,
+        },
+        "cache committed",
+      );
+      return reply.code(204).send();
+    },
+  );
 }

@@ -19,7 +19,9 @@ export function parseContentRange(header: string | string[] | undefined): ChunkR
   const value = Array.isArray(header) ? header.join(",") : header.trim();
   const match = CONTENT_RANGE.exec(value);
   if (!match) {
-    throw badRequest(`Content-Range "${value.slice(0, 80)}" is not of the form bytes <start>-<end>/*`);
+    throw badRequest(
+      `Content-Range "${value.slice(0, 80)}" is not of the form bytes <start>-<end>/*`,
+    );
   }
   const start = Number(match[1]);
   const end = Number(match[2]);

@@ -31,9 +31,16 @@ export function v1ErrorHandler(
   }
   // Fastify's own refusals (bad JSON, wrong media type, body too large) keep their status.
   const status = (error as FastifyError).statusCode;
-  if (typeof status === "number" && status >= HTTP_CLIENT_ERROR_MIN && status < HTTP_SERVER_ERROR_MIN) {
+  if (
+    typeof status === "number" &&
+    status >= HTTP_CLIENT_ERROR_MIN &&
+    status < HTTP_SERVER_ERROR_MIN
+  ) {
     return reply.code(status).send({ message: error.message });
   }
-  request.log.error({ event: "v1_request_failed", err: error, route: request.routeOptions.url }, "request failed");
+  request.log.error(
+    { event: "v1_request_failed", err: error, route: request.routeOptions.url },
+    "request failed",
+  );
   return reply.code(HTTP_SERVER_ERROR_MIN).send({ message: "internal error" });
 }

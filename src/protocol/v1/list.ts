@@ -17,7 +17,9 @@ export function registerList(app: FastifyInstance, services: Services): void {
     const { decision } = await services.gate.admit(request, "read");
 
     const entries =
-      decision.repository === null ? [] : await listByKey(services.db, decision.repository, decision.readScopes, key);
+      decision.repository === null
+        ? []
+        : await listByKey(services.db, decision.repository, decision.readScopes, key);
 
     return reply.code(200).send({
       totalCount: entries.length,

@@ -18,7 +18,9 @@ const KEY_SEPARATOR = ",";
 
 export function registerLookup(app: FastifyInstance, services: Services): void {
   app.get(LOOKUP_PATH, async function lookupCache(request, reply) {
-    const keys = validateLookupKeys((singleQueryValue(request.query, "keys") ?? "").split(KEY_SEPARATOR));
+    const keys = validateLookupKeys(
+      (singleQueryValue(request.query, "keys") ?? "").split(KEY_SEPARATOR),
+    );
     const version = validateVersion(singleQueryValue(request.query, "version"));
 
     const { runner, decision } = await services.gate.admit(request, "read");
@@ -28,13 +30,22 @@ export function registerLookup(app: FastifyInstance, services: Services): void {
         ? undefined
         : await findEntry(services.db, decision.repository, decision.readScopes, keys, version);
     if (!entry) {
-      request.log.info({ event: "cache_miss", runnerId: runner.id, keyCount: keys.length }, "cache miss");
+      request.log.info(
+        { event: "cache_miss", runnerId: runner.id, keyCount: keys.length },
+        "cache miss",
+      );
       return reply.code(204).send();
     }
     await recordAccess(services.db, entry.id, runner.id);
 
     request.log.info(
-      { event: "cache_hit", runnerId: runner.id, entryId: entry.id, scope: entry.scope, key: entry.key },
+      {
+        event: "cache_hit",
+        runnerId: runner.id,
+        entryId: entry.id,
+        scope: entry.scope,
+        key: entry.key,
+      },
       "cache hit",
     );
     return reply.code(200).send({

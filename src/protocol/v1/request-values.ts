@@ -16,7 +16,9 @@ export function singleQueryValue(query: unknown, name: string): string | undefin
 export function cacheIdOf(params: unknown): number {
   const raw = (params as Record<string, unknown> | undefined)?.cacheId;
   const id = typeof raw === "string" && /^\d{1,15}$/.test(raw) ? Number(raw) : 0;
-  if (id <= 0) throw badRequest(`cache id "${String(raw).slice(0, 40)}" must be a positive whole number`);
+  if (id <= 0) {
+    throw badRequest(`cache id "${String(raw).slice(0, 40)}" must be a positive whole number`);
+  }
   return id;
 }
 
@@ -31,7 +33,9 @@ export function jsonObjectOf(body: unknown): Record<string, unknown> {
 /** A byte count: a whole number, at least zero. */
 export function byteCountOf(value: unknown, name: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw badRequest(`${name} must be a whole number of bytes, got ${JSON.stringify(value)?.slice(0, 40)}`);
+    throw badRequest(
+      `${name} must be a whole number of bytes, got ${JSON.stringify(value)?.slice(0, 40)}`,
+    );
   }
   return value;
 }

@@ -19,28 +19,42 @@ import { admitWriter } from "./write-access.js";
 const RESERVE_BODY_LIMIT_BYTES = 16 * KiB;
 
 export function registerReserve(app: FastifyInstance, services: Services): void {
-  app.post(CACHES_PATH, { bodyLimit: RESERVE_BODY_LIMIT_BYTES }, async function reserveCache(request, reply) {
-    const body = jsonObjectOf(request.body);
-    const key = validateKey(body.key);
-    const version = validateVersion(body.version);
-    // buildkit's v1 client may leave the size out; the commit then checks the bytes alone.
-    const declaredSize = body.cacheSize === undefined || body.cacheSize === null ? null : byteCountOf(body.cacheSize, "cacheSize");
+  app.post(
+    CACHES_PATH,
+    { bodyLimit: RESERVE_BODY_LIMIT_BYTES },
+    async function reserveCache(request, reply) {
+      const body = jsonObjectOf(request.body);
+      const key = validateKey(body.key);
+      const version = validateVersion(body.version);
+      // buildkit's v1 client may leave the size out; the commit then checks the bytes alone.
+      const declaredSize =
+        body.cacheSize === undefined || body.cacheSize === null
+          ? null
+          : byteCountOf(body.cacheSize, "cacheSize");
 
-    const writer = await admitWriter(services, request);
+      const writer = await admitWriter(services, request);
 
-    const entry = await services.uploads.reserve({
-      repository: writer.repository,
-      scope: writer.writeScope,
-      key,
-      version,
-      declaredSize,
-      saver: { runnerId: writer.runner.id, jobId: writer.decision.job?.jobId ?? null },
-    });
+      const entry = await services.uploads.reserve({
+        repository: writer.repository,
+        scope: writer.writeScope,
+        key,
+        version,
+        declaredSize,
+        saver: { runnerId: writer.runner.id, jobId: writer.decision.job?.jobId ?? null },
+      });
 
-    request.log.info(
-      { event: "cache_reserved", runnerId: writer.runner.id, entryId: entry.id, scope: entry.scope, key, declaredSize },
-      "cache reserved",
-    );
-    return reply.code(201).send({ cacheId: entry.id });
-  });
+      request.log.info(
+        {
+          event: "cache_reserved",
+          runnerId: writer.runner.id,
+          entryId: entry.id,
+          scope: entry.scope,
+          key,
+          declaredSize,
+        },
+        "cache reserved",
+      );
+      return reply.code(201).send({ cacheId: entry.id });
+    },
+  );
 }

@@ -5,8 +5,8 @@
  * The client builds every URL by appending `_apis/artifactcache/<resource>` to
  * `ACTIONS_CACHE_URL`, keeping that URL's path. So the API is one plugin whose routes are
  * relative to wherever it is mounted: here at the origin root, and equally under a prefix that
- * carries a runner credential (`app.register(artifactCacheApi, { services, prefix: "/:credential" })`)
- * on runners whose cache URL holds their token.
+ * carries a runner credential, for runners whose cache URL holds their token:
+ * `app.register(artifactCacheApi, { services, prefix: "/:credential" })`.
  */
 import type { FastifyInstance } from "fastify";
 import type { Services } from "../../services.js";

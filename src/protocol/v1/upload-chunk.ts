@@ -16,21 +16,25 @@ import { checkAnnouncedLength, requireOctetStream } from "./streamed-body.js";
 import { admitWriter, ownedUpload } from "./write-access.js";
 
 export function registerUploadChunk(app: FastifyInstance, services: Services): void {
-  app.patch(CACHE_ENTRY_PATH, { onRequest: requireOctetStream }, async function uploadChunk(request, reply) {
-    const cacheId = cacheIdOf(request.params);
-    const range = parseContentRange(request.headers["content-range"]);
-    const length = range.end - range.start + 1;
-    checkAnnouncedLength(request, length, MAX_PART_BYTES);
+  app.patch(
+    CACHE_ENTRY_PATH,
+    { onRequest: requireOctetStream },
+    async function uploadChunk(request, reply) {
+      const cacheId = cacheIdOf(request.params);
+      const range = parseContentRange(request.headers["content-range"]);
+      const length = range.end - range.start + 1;
+      checkAnnouncedLength(request, length, MAX_PART_BYTES);
 
-    const writer = await admitWriter(services, request);
-    const entry = await ownedUpload(services, writer, cacheId);
+      const writer = await admitWriter(services, request);
+      const entry = await ownedUpload(services, writer, cacheId);
 
-    await services.uploads.writeChunk(entry, range.start, range.end, request.raw);
+      await services.uploads.writeChunk(entry, range.start, range.end, request.raw);
 
-    request.log.debug(
-      { event: "chunk_received", entryId: entry.id, start: range.start, end: range.end },
-      "chunk received",
-    );
-    return reply.code(204).send();
-  });
+      request.log.debug(
+        { event: "chunk_received", entryId: entry.id, start: range.start, end: range.end },
+        "chunk received",
+      );
+      return reply.code(204).send();
+    },
+  );
 }

@@ -25,7 +25,9 @@ export async function admitWriter(services: Services, request: FastifyRequest): 
   const caller = await services.gate.admit(request, "write");
   const { repository, writeScope, reason } = caller.decision;
   // 403, not 400: the newer clients test for 400 first and would then never read the prefix.
-  if (repository === null || writeScope === null) throw forbidden(`${WRITE_DENIED_PREFIX} ${reason}`);
+  if (repository === null || writeScope === null) {
+    throw forbidden(`${WRITE_DENIED_PREFIX} ${reason}`);
+  }
   return { ...caller, repository, writeScope };
 }
 
@@ -33,10 +35,16 @@ export async function admitWriter(services: Services, request: FastifyRequest): 
  * The uploading entry `cacheId`, if the writer may fill it. Another repository's entry is "does
  * not exist" (its existence is none of this caller's business); another scope's is refused.
  */
-export async function ownedUpload(services: Services, writer: Writer, cacheId: number): Promise<CacheEntry> {
+export async function ownedUpload(
+  services: Services,
+  writer: Writer,
+  cacheId: number,
+): Promise<CacheEntry> {
   const entry = await services.uploads.uploading(cacheId, writer.repository);
   if (entry.scope !== writer.writeScope) {
-    throw forbidden(`cache entry ${cacheId} was reserved for another scope than this job's ${writer.writeScope}`);
+    throw forbidden(
+      `cache entry ${cacheId} was reserved for another scope than this job's ${writer.writeScope}`,
+    );
   }
   return entry;
 }
