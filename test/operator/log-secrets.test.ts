@@ -61,10 +61,16 @@ test("no secret, token or signature appears in the server's output", async () =>
     const finalized = await twirp(server.url, token, "FinalizeCacheEntryUpload", { ...entry, size_bytes: String(ARCHIVE.length) });
     assert.equal(finalized.ok, true, JSON.stringify(finalized));
 
+    const v1 = await fetch(`${server.url}/_apis/artifactcache/cache?keys=${entry.key}&version=${entry.version}`, {
+      headers: { authorization: `Bearer ${token}`, accept: "application/json;api-version=6.0-preview.1" },
+    });
+    assert.equal(v1.status, 200);
+    const archiveLocation = String(((await v1.json()) as { archiveLocation?: string }).archiveLocation);
+
     const found = await twirp(server.url, token, "GetCacheEntryDownloadURL", entry);
     const downloadUrl = String(found.signed_download_url);
     assert.deepEqual(Buffer.from(await (await fetch(downloadUrl)).arrayBuffer()), ARCHIVE);
-    for (const url of [uploadUrl, downloadUrl]) leaks.push(new URL(url).searchParams.get("sig") ?? url);
+    for (const url of [uploadUrl, downloadUrl, archiveLocation]) leaks.push(new URL(url).searchParams.get("sig") ?? url);
 
     // Wrong credentials are logged as refusals, without the credential that was tried.
     const forged = `${token.slice(0, -4)}AAAA`;
