@@ -60,7 +60,12 @@ export class OctokitGitHubClient implements GitHubClient {
     );
   }
 
-  async *runJobs(installationId: number, repository: string, runId: number, signal: AbortSignal): AsyncIterable<WorkflowJob[]> {
+  async *runJobs(
+    installationId: number,
+    repository: string,
+    runId: number,
+    signal: AbortSignal,
+  ): AsyncIterable<WorkflowJob[]> {
     const [owner, repo] = splitRepository(repository);
     const request = await this.authorized(installationId, signal);
     // The function form (so every page carries the signal) is typed for a route string only;
@@ -88,7 +93,8 @@ export class OctokitGitHubClient implements GitHubClient {
   async repository(installationId: number, repository: string, signal: AbortSignal): Promise<RepositoryFacts> {
     const [owner, repo] = splitRepository(repository);
     const request = await this.authorized(installationId, signal);
-    const response = await this.guarded(installationId, signal, () => request("GET /repos/{owner}/{repo}", { owner, repo }));
+    const get = () => request("GET /repos/{owner}/{repo}", { owner, repo });
+    const response = await this.guarded(installationId, signal, get);
     return parseRepository(response.data);
   }
 
@@ -112,7 +118,9 @@ export class OctokitGitHubClient implements GitHubClient {
       return await call();
     } catch (error) {
       const failure = toGitHubError(error, signal, Date.now());
-      if (failure.kind === "rate_limited" && failure.retryAt !== undefined) this.limits.block(installationId, failure.retryAt);
+      if (failure.kind === "rate_limited" && failure.retryAt !== undefined) {
+        this.limits.block(installationId, failure.retryAt);
+      }
       if (failure.status === HTTP_UNAUTHORIZED) this.tokens.forget(installationId);
       throw failure;
     }

@@ -39,7 +39,12 @@ export class GitHubApiError extends Error {
 export function toGitHubError(error: unknown, signal: AbortSignal | undefined, nowMs: number): GitHubApiError {
   if (error instanceof GitHubApiError) return error;
   if (signal?.aborted) return new GitHubApiError("aborted", "request aborted: the resolution budget ran out");
-  const failure = error as { status?: unknown; message?: unknown; response?: { headers?: Record<string, string> }; cause?: unknown };
+  const failure = error as {
+    status?: unknown;
+    message?: unknown;
+    response?: { headers?: Record<string, string> };
+    cause?: unknown;
+  };
   const message = typeof failure.message === "string" ? failure.message : String(error);
   if (failure.response !== undefined && typeof failure.status === "number") {
     const until = rateLimitedUntil(failure.status, failure.response.headers ?? {}, message, nowMs);

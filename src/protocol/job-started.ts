@@ -40,7 +40,8 @@ export async function jobStartedRoutes(app: FastifyInstance, services: Services)
         run: report.runId, runAttempt: report.runAttempt },
       "job start reported",
     );
-    setImmediate(() => resolveInBackground(services, runner));
+    // Without an App there is nobody to ask; the webhook alone will tell.
+    if (services.github !== undefined) setImmediate(() => resolveInBackground(services, runner));
     return reply.code(202).send({ message: "job start recorded" });
   });
 }
@@ -52,7 +53,10 @@ function resolveInBackground(services: Services, runner: Runner): void {
     .then((current) => current && services.resolver.resolve({ runner: current, access: "read" }))
     .catch((error: unknown) => {
       // The next cache call resolves again; a failure here (say, during shutdown) costs nothing.
-      services.log.debug({ event: "background_resolve_failed", runnerId: runner.id, err: (error as Error).message }, "background resolution failed");
+      services.log.debug(
+        { event: "background_resolve_failed", runnerId: runner.id, err: (error as Error).message },
+        "background resolution failed",
+      );
     });
 }
 
@@ -69,7 +73,9 @@ function parseReport(body: unknown): JobStartReport {
   let runAttempt: number | null = null;
   if (fields.run_attempt !== undefined && fields.run_attempt !== null) {
     const attempt = positiveInteger(fields.run_attempt);
-    if (attempt === undefined) throw badRequest("run_attempt must be a positive whole number, as in GITHUB_RUN_ATTEMPT");
+    if (attempt === undefined) {
+      throw badRequest("run_attempt must be a positive whole number, as in GITHUB_RUN_ATTEMPT");
+    }
     runAttempt = attempt;
   }
   return { repository: fields.repository, runId, runAttempt };

@@ -67,7 +67,8 @@ export class ApiFallback {
       }
       const stored = await this.store(job, hint.repository, runner.installationId);
       if (stored?.status !== "in_progress") {
-        return refused(`job ${job.id} of run ${hint.runId} on this runner: job not in progress (${stored?.status ?? job.status})`);
+        const status = stored?.status ?? job.status;
+        return refused(`job ${job.id} of run ${hint.runId} on this runner: job not in progress (${status})`);
       }
       return { found: true, job: stored };
     } catch (error) {
@@ -104,7 +105,8 @@ export class ApiFallback {
     if (!(error instanceof GitHubApiError)) return `internal error while ${what}: ${(error as Error).message}`;
     switch (error.kind) {
       case "rate_limited":
-        return `GitHub API rate limited${error.status ? ` (${error.status})` : ""} until ${new Date(error.retryAt ?? 0).toISOString()}`;
+        const status = error.status ? ` (${error.status})` : "";
+        return `GitHub API rate limited${status} until ${new Date(error.retryAt ?? 0).toISOString()}`;
       case "http":
         return `GitHub API error (${error.status}) ${what}`;
       case "timeout":

@@ -47,7 +47,8 @@ export class JobScopeResolver implements ScopeResolver {
     }
     if (hint === null) return this.refuse(request, pick.reason, recorded, null);
     if (this.deps.fallback === undefined) {
-      return this.refuse(request, "GitHub App not configured: no webhook recorded this runner's job and GitHub cannot be asked", recorded, hint);
+      const reason = "GitHub App not configured: no webhook recorded this runner's job and GitHub cannot be asked";
+      return this.refuse(request, reason, recorded, hint);
     }
 
     const outcome = await this.deps.fallback.find(runner, hint);

@@ -48,7 +48,10 @@ async function failure(promise: Promise<unknown>): Promise<GitHubApiError> {
 }
 
 test("every page of a run's jobs is read through the link header, latest attempt only", async () => {
-  github.addRun(REPOSITORY, RUN, [...runOfJobs(RUN, 30, { index: 0, runnerName: "old", runAttempt: 1 }), ...runOfJobs(RUN, 230, { index: 229, runnerName: "me", runAttempt: 2 })]);
+  github.addRun(REPOSITORY, RUN, [
+    ...runOfJobs(RUN, 30, { index: 0, runnerName: "old", runAttempt: 1 }),
+    ...runOfJobs(RUN, 230, { index: 229, runnerName: "me", runAttempt: 2 }),
+  ]);
 
   const jobs = await allJobs(client());
 
@@ -96,7 +99,8 @@ test("an App JWT signed with another key is refused, and the failure names the s
 test("after a rate-limited answer, no request is sent until GitHub's reset time", async () => {
   github.addRun(REPOSITORY, RUN, runOfJobs(RUN, 2));
   const resetSeconds = Math.floor(Date.now() / 1000) + 300;
-  github.fail("jobs", { status: 403, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(resetSeconds) }, times: 1 });
+  const headers = { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(resetSeconds) };
+  github.fail("jobs", { status: 403, headers, times: 1 });
   const shared = client();
 
   const first = await failure(allJobs(shared));

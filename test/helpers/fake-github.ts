@@ -180,7 +180,8 @@ export class FakeGitHub {
     const token = `ghs_${randomBytes(18).toString("hex")}`;
     this.issuedTokens.push(token);
     const expiresAt = new Date(Date.now() + this.tokenLifetimeMs).toISOString();
-    return { status: 201, headers: {}, body: { token, expires_at: expiresAt, permissions: { actions: "read", metadata: "read" }, repository_selection: "all" } };
+    const permissions = { actions: "read", metadata: "read" };
+    return { status: 201, headers: {}, body: { token, expires_at: expiresAt, permissions, repository_selection: "all" } };
   }
 
   private tokenValid(authorization: string | undefined): boolean {
@@ -208,11 +209,20 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   return new FakeGitHub().start();
 }
 
+/** The runner's own job in a run made by runOfJobs. */
+export interface MyJob {
+  index: number;
+  runnerName: string;
+  status?: FakeJob["status"];
+  headBranch?: string;
+  runAttempt?: number;
+}
+
 /**
  * `count` jobs of one run attempt on other runners, with the runner's own job at `index`
  * (0-based) when `mine` is given.
  */
-export function runOfJobs(runId: number, count: number, mine?: { index: number; runnerName: string; status?: FakeJob["status"]; headBranch?: string; runAttempt?: number }): FakeJob[] {
+export function runOfJobs(runId: number, count: number, mine?: MyJob): FakeJob[] {
   const attempt = mine?.runAttempt ?? 1;
   return Array.from({ length: count }, (_unused, index): FakeJob => {
     const isMine = mine !== undefined && index === mine.index;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runOfJobs } from "../helpers/fake-github.js";
 import type { TestServer } from "../helpers/server.js";
-import { REPOSITORY, reserve, startWithGitHub, type FixtureOptions } from "./fixture.js";
+import { REPOSITORY, reserve, startWithGitHub, type Fixture, type FixtureOptions } from "./fixture.js";
 
 const RUN = 9001;
 const SECONDS_AHEAD = 120;
@@ -21,7 +21,7 @@ function assertRefusalLogged(server: TestServer, runner: string, run: number | n
 }
 
 /** One runner, one run on the fake; `arrange` shapes GitHub's answer before the call. */
-async function refusedCall(options: FixtureOptions, arrange: (fixture: Awaited<ReturnType<typeof startWithGitHub>>) => void, run: number | null = RUN) {
+async function refusedCall(options: FixtureOptions, arrange: (fixture: Fixture) => void, run: number | null = RUN) {
   const fixture = await startWithGitHub(options);
   const { token } = await fixture.server.registerRunner("runner-1", REPOSITORY);
   arrange(fixture);

@@ -222,3 +222,24 @@ test("one installation token serves many resolutions of many runners", async () 
     await close();
   }
 });
+
+test("a recorded job older than the run the call names gives way to GitHub's answer for the new run", async () => {
+  const NEXT_RUN = RUN + 1;
+  const { server, github, close } = await startWithGitHub();
+  try {
+    const { runner, token } = await server.registerRunner("runner-1", REPOSITORY);
+    // The old job's `completed` webhook was lost: the record still says in progress.
+    await server.jobEvent({
+      action: "in_progress", jobId: 71, runId: RUN, repository: REPOSITORY, headBranch: "old", runnerName: "runner-1",
+    });
+    github.addRun(REPOSITORY, NEXT_RUN, runOfJobs(NEXT_RUN, 2, { index: 0, runnerName: "runner-1", headBranch: "new" }));
+
+    const decision = await server.server.services.resolver.resolve({ runner, access: "write", runIdHint: NEXT_RUN });
+    const unconfirmed = await reserve(server, token, { runIdHeader: NEXT_RUN + 1 });
+
+    assert.equal(decision.writeScope, "refs/heads/new");
+    assert.equal(unconfirmed.status, 403, "a newer run GitHub does not confirm is refused, not the old job's scope");
+  } finally {
+    await close();
+  }
+});

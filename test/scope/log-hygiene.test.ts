@@ -28,7 +28,9 @@ test("no log line contains an installation token, the App private key or the web
     github.fail("jobs", { status: 500 });
     const third = await server.registerRunner("runner-3", REPOSITORY);
     assert.equal((await reserve(server, third.token, { runIdHeader: RUN })).status, 403);
-    const payload = workflowJobPayload({ action: "in_progress", jobId: 1, runId: RUN, repository: REPOSITORY, headBranch: "x", runnerName: "runner-1" });
+    const payload = workflowJobPayload({
+      action: "in_progress", jobId: 1, runId: RUN, repository: REPOSITORY, headBranch: "x", runnerName: "runner-1",
+    });
     await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload);
     await sendWebhook(server.url, "a wrong secret, well over thirty-two characters", "workflow_job", payload);
 

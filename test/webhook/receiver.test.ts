@@ -14,7 +14,9 @@ import { sendWebhook, workflowJobPayload, type JobSpec } from "../helpers/webhoo
 
 const require = createRequire(import.meta.url);
 const REPOSITORY = "octo/app";
-const JOB: Omit<JobSpec, "action"> = { jobId: 501, runId: 601, repository: REPOSITORY, headBranch: "feature", runnerName: "runner-1" };
+const JOB: Omit<JobSpec, "action"> = {
+  jobId: 501, runId: 601, repository: REPOSITORY, headBranch: "feature", runnerName: "runner-1",
+};
 
 async function withServer(run: (server: TestServer) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
   const server = await startTestServer(env);
