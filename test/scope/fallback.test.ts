@@ -243,3 +243,32 @@ test("a recorded job older than the run the call names gives way to GitHub's ans
     await close();
   }
 });
+
+test("the v2 Twirp API gets the same answer: a hint in the header resolves, a refusal says why", async () => {
+  const CREATE = "/twirp/github.actions.results.api.v1.CacheService/CreateCacheEntry";
+  const { server, github, close } = await startWithGitHub();
+  try {
+    const { token } = await server.registerRunner("runner-1", REPOSITORY);
+    github.addRun(REPOSITORY, RUN, runOfJobs(RUN, 120, { index: 110, runnerName: "runner-1" }));
+    const create = async (key: string, runId?: number) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      if (runId !== undefined) headers["x-github-run-id"] = String(runId);
+      const response = await fetch(`${server.url}${CREATE}`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ key, version: "v1" }),
+      });
+      return (await response.json()) as { ok?: boolean; message?: string };
+    };
+
+    const refused = await create("k-none");
+    const allowed = await create("k-run", RUN);
+
+    assert.equal(refused.ok ?? false, false);
+    assert.match(refused.message ?? "", /cache write denied: no run id hint/);
+    assert.equal(allowed.ok, true);
+    assert.equal(github.count("jobs"), 2);
+  } finally {
+    await close();
+  }
+});
