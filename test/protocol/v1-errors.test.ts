@@ -297,6 +297,67 @@ test("a chunk whose body does not match its Content-Range is refused and stores 
   );
 });
 
+/** Sends a chunk with chunked transfer encoding, as the official client does. */
+function sendChunked(cacheId: number, range: string, pieces: Buffer[]): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${server.url}/_apis/artifactcache/caches/${cacheId}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${token}`, ...OCTET_STREAM, "content-range": range },
+    });
+    req.on("response", (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (piece: string) => (text += piece));
+      response.on("end", () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (typeof value === "string") headers.set(name, value);
+        }
+        resolve({ status: response.statusCode ?? 0, headers, body: text ? JSON.parse(text) : undefined });
+      });
+    });
+    req.on("error", reject);
+    for (const piece of pieces) req.write(piece);
+    req.end();
+  });
+}
+
+test("a chunked body longer or shorter than its Content-Range is 400 and stores nothing", async () => {
+  const cacheId = await reserve("chunked-mismatch", 10);
+  await refused(400, /longer than the 10 bytes announced/, () =>
+    sendChunked(cacheId, "bytes 0-9/*", [Buffer.alloc(6), Buffer.alloc(6)]),
+  );
+  await refused(400, /body has 4 bytes but 10 were announced/, () =>
+    sendChunked(cacheId, "bytes 0-9/*", [Buffer.alloc(4)]),
+  );
+  const fits = await sendChunked(cacheId, "bytes 0-9/*", [Buffer.alloc(5), Buffer.alloc(5)]);
+  assert.equal(fits.status, 204, messageOf(fits));
+});
+
+test("a JSON body far larger than any client sends is 413", async () => {
+  const padding = "x".repeat(64 * 1024);
+  await refused(413, /too large/i, () =>
+    call("POST", "caches", { key: "padded", version: VERSION, padding }),
+  );
+});
+
+test("a hit records when and by which runner the entry was read", async () => {
+  const cacheId = await reserve("read-later", 0);
+  assert.equal((await call("POST", `caches/${cacheId}`, { size: 0 })).status, 204);
+  const readBy = (await runnerOnBranch(server, "reader", REPOSITORY, "feature-reader")).token;
+  const before = Date.now();
+  const hit = await v1Call(server.url, readBy, "GET", `cache?keys=read-later&version=${VERSION}`);
+  assert.equal(hit.status, 200);
+  const row = await server.server.services.db
+    .selectFrom("cache_entries")
+    .innerJoin("runners", "runners.id", "cache_entries.last_accessed_by")
+    .select(["last_accessed_at", "runners.name"])
+    .where("cache_entries.id", "=", cacheId)
+    .executeTakeFirstOrThrow();
+  assert.equal(row.name, "reader");
+  assert.ok(Number(row.last_accessed_at) >= before);
+});
+
 test("a chunk announcing more than the chunk limit is refused before its body is read", async () => {
   const cacheId = await reserve("oversized", undefined);
   const url = new URL(`${server.url}/_apis/artifactcache/caches/${cacheId}`);
@@ -380,4 +441,13 @@ test("the list call names the committed entries of the key in readable scopes", 
   assert.ok(!JSON.stringify(body).includes("archiveLocation"));
   const elsewhere = await v1Call(server.url, otherRepositoryToken, "GET", "caches?key=listed");
   assert.deepEqual(elsewhere.body, { totalCount: 0, artifactCaches: [] });
+});
+
+test("no log line carries a runner token or a URL signature", () => {
+  for (const line of server.rawLogs) {
+    for (const secret of [token, featureToken, otherRepositoryToken]) {
+      assert.ok(!line.includes(secret), `token in log line: ${line.slice(0, 200)}`);
+    }
+    assert.ok(!line.includes("sig="), `signature in log line: ${line.slice(0, 200)}`);
+  }
 });
