@@ -15,6 +15,7 @@ import { sendAzureError, sendCreated } from "./azure-reply.js";
 /** Entry ids are database row ids; more digits than a safe integer has cannot name one. */
 const ENTRY_ID = /^[1-9]\d{0,14}$/;
 
+/** Registers the signed upload URL's route, with its own body handling and Azure error shape. */
 export async function uploadRoutes(app: FastifyInstance, services: Services): Promise<void> {
   // Bodies are left unread for the operation to stream (a block can be 128 MiB); whatever the
   // Content-Type says, the bytes are the archive's.

@@ -225,6 +225,7 @@ interface BadCall {
 
 const BAD_CALLS: BadCall[] = [
   { what: "malformed JSON", method: "CreateCacheEntry", body: '{"key": ', status: 400, code: "malformed", msg: /not valid JSON/ },
+  { what: "an empty body", method: "CreateCacheEntry", body: "", status: 400, code: "malformed", msg: /not valid JSON/ },
   { what: "a JSON array", method: "CreateCacheEntry", body: "[]", status: 400, code: "malformed", msg: /JSON object/ },
   {
     what: "a key too long",

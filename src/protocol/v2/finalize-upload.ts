@@ -15,6 +15,7 @@ import { defineRpc } from "./rpc.js";
 /** Domain refusals that are an answer (`ok:false`), not a Twirp error. */
 const REFUSED: ReadonlySet<ErrorCode> = new Set(["bad_request", "not_found", "conflict"]);
 
+/** Committed: `{ok, entry_id}`; refused: `{ok:false, message}`. */
 export const finalizeCacheEntryUpload = defineRpc({
   request: finalizeUploadRequest,
   response: finalizeUploadResponse,

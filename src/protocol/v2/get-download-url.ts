@@ -10,6 +10,7 @@ import { validateLookupKeys, validateVersion } from "../../cache/keys.js";
 import { getDownloadUrlRequest, getDownloadUrlResponse } from "./messages.js";
 import { defineRpc } from "./rpc.js";
 
+/** Hit: `{ok, signed_download_url, matched_key}`; miss or nothing readable: `{ok:false}`. */
 export const getCacheEntryDownloadUrl = defineRpc({
   request: getDownloadUrlRequest,
   response: getDownloadUrlResponse,

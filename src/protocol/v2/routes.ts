@@ -16,6 +16,7 @@ import type { AnyRpc, WireFormat } from "./rpc.js";
 import { badRoute, INTERNAL_ANSWER, twirpAnswerFor } from "./twirp-error.js";
 
 const CACHE_SERVICE = "github.actions.results.api.v1.CacheService";
+/** Where the methods live: `${CACHE_SERVICE_PATH}/<Method>`. */
 export const CACHE_SERVICE_PATH = `/twirp/${CACHE_SERVICE}`;
 
 /** Ten keys of 512 characters and a version fit many times over; nothing legitimate is larger. */
@@ -39,6 +40,7 @@ const CONTENT_TYPE: Readonly<Record<WireFormat, string>> = {
   protobuf: "application/protobuf",
 };
 
+/** Registers the CacheService methods, and Twirp `bad_route` for everything else under /twirp/. */
 export async function v2Routes(app: FastifyInstance, services: Services): Promise<void> {
   // Every body arrives as bytes: the method decides how to read it, and a bad body becomes a
   // Twirp `malformed` answer rather than Fastify's own error shape.
