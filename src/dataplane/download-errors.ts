@@ -13,6 +13,14 @@ const AZURE_ERROR_CODES: Partial<Record<ErrorCode, string>> = {
   not_found: "BlobNotFound",
 };
 
+const ARCHIVE_HEADERS = [
+  "content-type",
+  "content-length",
+  "content-range",
+  "etag",
+  "last-modified",
+];
+
 const HTTP_CLIENT_ERROR_MIN = 400;
 const HTTP_SERVER_ERROR_MIN = 500;
 
@@ -21,6 +29,9 @@ export function downloadErrorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
+  // An error after the headers were chosen (a part that cannot be read) describes no bytes, and
+  // Fastify keeps the headers set before a stream failed: drop those that describe the archive.
+  for (const header of ARCHIVE_HEADERS) reply.removeHeader(header);
   if (error instanceof ServiceError) {
     const azureCode = AZURE_ERROR_CODES[error.code];
     if (azureCode !== undefined) reply.header("x-ms-error-code", azureCode);

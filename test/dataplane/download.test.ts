@@ -10,6 +10,7 @@ import { request } from "node:http";
 import { after, before, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { MiB } from "../../src/config.js";
+import { entryPrefix } from "../../src/stores/blob-store.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { messageOf, runnerOnBranch, v1Call } from "../protocol/v1-client.js";
 
@@ -244,6 +245,16 @@ test("a validly signed URL for an unknown or uncommitted entry is 404", async ()
   const pending = await get(signer.sign("download", (reserve.body as { cacheId: number }).cacheId));
   assert.equal(pending.response.status, 404);
   assert.match(JSON.parse(pending.body.toString()).message, /does not exist/);
+});
+
+test("an entry whose stored bytes are gone answers 500 without a byte, and says so in the log", async () => {
+  const lost = await saveEntry("lost", randomBytes(64), [32, 32]);
+  await server.server.services.blobs.deletePrefix(entryPrefix(lost.entryId));
+  const { response, body } = await get(lost.url, { range: "bytes=0-9" });
+  assert.equal(response.status, 500);
+  assert.equal(response.headers.get("content-range"), null);
+  assert.deepEqual(JSON.parse(body.toString()), { message: "internal error" });
+  assert.ok(server.logs.some((line) => line.event === "download_failed"));
 });
 
 async function openFileCount(): Promise<number> {
