@@ -313,7 +313,11 @@ function sendChunked(cacheId: number, range: string, pieces: Buffer[]): Promise<
         for (const [name, value] of Object.entries(response.headers)) {
           if (typeof value === "string") headers.set(name, value);
         }
-        resolve({ status: response.statusCode ?? 0, headers, body: text ? JSON.parse(text) : undefined });
+        resolve({
+          status: response.statusCode ?? 0,
+          headers,
+          body: text ? JSON.parse(text) : undefined,
+        });
       });
     });
     req.on("error", reject);
