@@ -35,7 +35,8 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
       return sendAzureError(request, reply, 500, "InternalError", "internal error");
     }
     const { status, code, message } = answer;
-    request.log.info({ event: "upload_refused", status, code, reason: message, requestId: request.id }, "upload refused");
+    const refused = { event: "upload_refused", status, code, reason: message, requestId: request.id };
+    request.log.info(refused, "upload refused");
     return sendAzureError(request, reply, status, code, message);
   });
 

@@ -85,7 +85,8 @@ async function finalize(reserved: Reserved, size: number) {
 }
 
 async function download(reserved: Reserved): Promise<string> {
-  const found = await twirp(server.url, runner.token, "GetCacheEntryDownloadURL", { key: reserved.key, version: VERSION });
+  const lookup = { key: reserved.key, version: VERSION };
+  const found = await twirp(server.url, runner.token, "GetCacheEntryDownloadURL", lookup);
   assert.equal(found.json.ok, true, JSON.stringify(found.json));
   signedUrls.push(String(found.json.signed_download_url));
   return (await fetch(String(found.json.signed_download_url))).text();
@@ -109,7 +110,8 @@ async function assertAzureError(response: Response, status: number, code: string
 
 test("Put Blob answers 201 with an empty body and the headers the Azure SDKs read", async () => {
   const reserved = await reserve();
-  const response = await put(reserved.url, "whole archive", { "x-ms-blob-type": "BlockBlob", "x-ms-version": SDK_API_VERSION });
+  const headers = { "x-ms-blob-type": "BlockBlob", "x-ms-version": SDK_API_VERSION };
+  const response = await put(reserved.url, "whole archive", headers);
   assert.equal(response.status, 201);
   assert.equal(await response.text(), "");
   assert.match(response.headers.get("etag") ?? "", /^"0x[0-9A-F]+"$/);
@@ -212,7 +214,11 @@ test("an upload URL for an entry that does not exist is 404 BlobNotFound", async
 });
 
 /** A PUT with a hand-made header set: chunked (no Content-Length), or a length never sent. */
-function rawPut(url: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; code: string }> {
+function rawPut(
+  url: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<{ status: number; code: string }> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, { method: "PUT", headers }, (response) => {
       response.resume();
@@ -230,7 +236,10 @@ function rawPut(url: string, headers: Record<string, string>, body: string | und
 test("Put Blob and Put Block without Content-Length are 411, and oversized bodies are 413, storing nothing", async () => {
   const reserved = await reserve();
   const chunked = { "x-ms-blob-type": "BlockBlob", "transfer-encoding": "chunked" };
-  assert.deepEqual(await rawPut(reserved.url, chunked, "no length"), { status: 411, code: "MissingContentLengthHeader" });
+  assert.deepEqual(await rawPut(reserved.url, chunked, "no length"), {
+    status: 411,
+    code: "MissingContentLengthHeader",
+  });
   const blockUrl = withQuery(reserved.url, { comp: "block", blockid: "b1" });
   assert.deepEqual(await rawPut(blockUrl, { "transfer-encoding": "chunked" }, "no length"), {
     status: 411,
@@ -272,7 +281,8 @@ test("a client that hangs up mid-body leaves no part, block or temporary file be
   request.write(Buffer.alloc(MiB / 2));
   await eventually("the server starting to store the body", async () => (await temporaryFiles()).length > 0, WAIT_MS);
   request.destroy();
-  await eventually("the abort being logged", async () => server.logs.some((l) => l.event === "upload_aborted"), WAIT_MS);
+  const abortLogged = async () => server.logs.some((line) => line.event === "upload_aborted");
+  await eventually("the abort being logged", abortLogged, WAIT_MS);
 
   assert.equal(await storedPieces(reserved.entryId), 0);
   assert.deepEqual(await temporaryFiles(), []);
@@ -280,11 +290,12 @@ test("a client that hangs up mid-body leaves no part, block or temporary file be
 
 test("unknown operations and missing Azure parameters are 400 with Azure's error codes", async () => {
   const reserved = await reserve();
-  await assertAzureError(await put(withQuery(reserved.url, { comp: "appendblock" }), "x"), 400, "InvalidQueryParameterValue");
-  await assertAzureError(await put(withQuery(reserved.url, { comp: "block" }), "x"), 400, "InvalidQueryParameterValue");
+  const badQuery = "InvalidQueryParameterValue";
+  await assertAzureError(await put(withQuery(reserved.url, { comp: "appendblock" }), "x"), 400, badQuery);
+  await assertAzureError(await put(withQuery(reserved.url, { comp: "block" }), "x"), 400, badQuery);
   await assertAzureError(await put(reserved.url, "x"), 400, "MissingRequiredHeader");
   await assertAzureError(await put(reserved.url, "x", { "x-ms-blob-type": "PageBlob" }), 400, "InvalidHeaderValue");
-  await assertAzureError(await putBlob(reserved.url.replace(/\/\d+\?/, "/not-an-id?"), "x"), 400, "InvalidQueryParameterValue");
+  await assertAzureError(await putBlob(reserved.url.replace(/\/\d+\?/, "/not-an-id?"), "x"), 400, badQuery);
   assert.equal(await storedPieces(reserved.entryId), 0);
 });
 

@@ -170,7 +170,8 @@ test("CreateCacheEntry, FinalizeCacheEntryUpload and GetCacheEntryDownloadURL ro
   // Field 1 (metadata) arrives the way OpenDAL sends it, and must be skipped.
   const metadata = new BinaryWriter().tag(1, WireType.Varint).int64(42n).finish();
   const withMetadata = new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(metadata).finish();
-  const created = await protobufCall("CreateCacheEntry", Buffer.concat([withMetadata, encode([[2, "proto-1"], [3, VERSION]])]));
+  const createRequest = Buffer.concat([withMetadata, encode([[2, "proto-1"], [3, VERSION]])]);
+  const created = await protobufCall("CreateCacheEntry", createRequest);
   assert.equal(created.get(1), "1", "ok");
   const uploadUrl = created.get(2) ?? "";
   signedUrls.push(uploadUrl);
@@ -327,7 +328,8 @@ test("calls without a token, with another content type or another HTTP method ar
 
   const url = `${server.url}/twirp/github.actions.results.api.v1.CacheService/CreateCacheEntry`;
   const authorization = `Bearer ${main.token}`;
-  const text = await fetch(url, { method: "POST", headers: { "content-type": "text/plain", authorization }, body: "k" });
+  const headers = { "content-type": "text/plain", authorization };
+  const text = await fetch(url, { method: "POST", headers, body: "k" });
   assert.equal(text.status, 404);
   assert.equal(((await text.json()) as { code: string }).code, "bad_route");
 

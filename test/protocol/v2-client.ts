@@ -31,8 +31,8 @@ export class V2Client {
   }
 
   /** Restores into the workspace; the value is the matched key, or undefined on a miss. */
-  restore(paths: string[], key: string, restoreKeys: string[] = [], lookupOnly = false): Promise<ClientOutcome<string | undefined>> {
-    return this.call(() => cache.restoreCache(paths, key, restoreKeys, { lookupOnly }));
+  restore(paths: string[], key: string, restoreKeys: string[] = []): Promise<ClientOutcome<string | undefined>> {
+    return this.call(() => cache.restoreCache(paths, key, restoreKeys));
   }
 
   private async call<T>(action: () => Promise<T>): Promise<ClientOutcome<T>> {
@@ -67,7 +67,8 @@ export class V2Client {
 
 /** The `::warning::` lines of an outcome, without the command prefix. */
 export function warnings(outcome: ClientOutcome<unknown>): string[] {
-  return outcome.output.filter((line) => line.startsWith("::warning::")).map((line) => line.slice("::warning::".length));
+  const prefix = "::warning::";
+  return outcome.output.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length));
 }
 
 export interface TwirpResult {
@@ -128,7 +129,14 @@ export async function runnerOnBranch(
   const { token } = await server.registerRunner(runnerName, repository);
   const jobId = nextJobId++;
   const runId = jobId * 10;
-  const status = await server.jobEvent({ action: "in_progress", jobId, runId, repository, headBranch: branch, runnerName });
+  const status = await server.jobEvent({
+    action: "in_progress",
+    jobId,
+    runId,
+    repository,
+    headBranch: branch,
+    runnerName,
+  });
   if (status !== 200) throw new Error(`workflow_job webhook answered ${status}`);
   return { token, runnerName, jobId, runId, repository, branch };
 }
@@ -148,7 +156,8 @@ export async function completeJob(server: TestServer, runner: RunnerOnJob): Prom
 
 /** Every `sig=` value and runner token a log line must never hold. */
 export function assertNoSecretsLogged(server: TestServer, tokens: string[], signedUrls: string[]): void {
-  const secrets = [...tokens, ...signedUrls.map((url) => new URL(url).searchParams.get("sig") ?? "")].filter((s) => s !== "");
+  const signatures = signedUrls.map((url) => new URL(url).searchParams.get("sig") ?? "");
+  const secrets = [...tokens, ...signatures].filter((secret) => secret !== "");
   for (const line of server.rawLogs) {
     for (const secret of secrets) {
       if (line.includes(secret)) throw new Error(`a log line holds a secret: ${line.slice(0, 200)}`);

@@ -5,7 +5,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BinaryWriter, WireType } from "@protobuf-ts/runtime";
-import { finalizeUploadRequest, finalizeUploadResponse, getDownloadUrlRequest } from "../../src/protocol/v2/messages.js";
+import {
+  finalizeUploadRequest,
+  finalizeUploadResponse,
+  getDownloadUrlRequest,
+} from "../../src/protocol/v2/messages.js";
 import { TwirpError } from "../../src/protocol/v2/twirp-error.js";
 
 /** 2^53 + 1: a JSON number would round it, a string keeps it. */
@@ -24,7 +28,8 @@ test("JSON requests take snake_case or lowerCamelCase, null as unset, and ignore
   const decoded = getDownloadUrlRequest.fromJson({ key: "k", restoreKeys: ["a", "b"], version: null, extra: 1 });
   assert.deepEqual(decoded, { key: "k", restore_keys: ["a", "b"], version: "" });
   assert.deepEqual(finalizeUploadRequest.fromJson({ key: "k", size_bytes: 12 }).size_bytes, "12");
-  assert.equal(finalizeUploadRequest.fromJson({ sizeBytes: BEYOND_DOUBLE_PRECISION }).size_bytes, BEYOND_DOUBLE_PRECISION);
+  const exact = finalizeUploadRequest.fromJson({ sizeBytes: BEYOND_DOUBLE_PRECISION });
+  assert.equal(exact.size_bytes, BEYOND_DOUBLE_PRECISION);
 });
 
 test("JSON values of the wrong type are malformed, naming the field", () => {

@@ -10,7 +10,13 @@ import { after, before, test } from "node:test";
 import { MiB } from "../../src/config.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { digestTree, tempDir, writeRandomFile, writeSmallFiles } from "../helpers/trees.js";
-import { assertNoSecretsLogged, completeJob, runnerOnBranch, V2Client, warnings, type RunnerOnJob } from "./v2-client.js";
+import {
+  assertNoSecretsLogged,
+  completeJob,
+  runnerOnBranch,
+  V2Client,
+  warnings,
+} from "./v2-client.js";
 
 const REPOSITORY = "octo/app";
 const SMALL_FILE_COUNT = 3000;
@@ -40,7 +46,7 @@ async function clientOnBranch(runnerName: string, branch: string): Promise<V2Cli
   return (await runnerWithClient(runnerName, branch)).client;
 }
 
-async function runnerWithClient(runnerName: string, branch: string): Promise<{ runner: RunnerOnJob; client: V2Client }> {
+async function runnerWithClient(runnerName: string, branch: string) {
   const runner = await runnerOnBranch(server, runnerName, REPOSITORY, branch);
   tokens.push(runner.token);
   return { runner, client: new V2Client(server.url, runner.token, workspace, runnerTemp) };
@@ -108,7 +114,8 @@ test("an archive over 128 MiB goes up as parallel blocks with flat server memory
   assert.equal(operations.filter((op) => op === "put-block").length, Math.ceil(archiveBytes / CLIENT_BLOCK_BYTES));
   assert.deepEqual(operations.filter((op) => op !== "put-block"), ["put-block-list"]);
   const growth = peak - baseline;
-  t.diagnostic(`archive ${Math.round(archiveBytes / MiB)} MiB, memory growth during upload ${Math.round(growth / MiB)} MiB`);
+  const inMiB = (bytes: number) => Math.round(bytes / MiB);
+  t.diagnostic(`archive ${inMiB(archiveBytes)} MiB, memory growth during the upload ${inMiB(growth)} MiB`);
   assert.ok(growth < archiveBytes / 2, `memory grew by ${Math.round(growth / MiB)} MiB during the upload`);
 
   await rm(tree, { recursive: true });
