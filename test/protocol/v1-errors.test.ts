@@ -7,6 +7,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
 import { GiB } from "../../src/config.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { tempDir } from "../helpers/trees.js";
@@ -24,6 +25,9 @@ const REPOSITORY = "octo/errors";
 const OTHER_REPOSITORY = "octo/elsewhere";
 const VERSION = "b".repeat(64);
 const OCTET_STREAM = { "content-type": "application/octet-stream" };
+/** How long the server may take to notice a client that went away. */
+const SETTLE_TIMEOUT_MS = 5_000;
+const POLL_INTERVAL_MS = 10;
 
 let server: TestServer;
 let token: string;
@@ -336,6 +340,32 @@ test("a chunked body longer or shorter than its Content-Range is 400 and stores 
   );
   const fits = await sendChunked(cacheId, "bytes 0-9/*", [Buffer.alloc(5), Buffer.alloc(5)]);
   assert.equal(fits.status, 204, messageOf(fits));
+});
+
+test("a chunk whose client goes away mid-body stores nothing and the upload can go on", async () => {
+  const cacheId = await reserve("abandoned-chunk", 10);
+  const before = await storeState();
+  await new Promise<void>((resolve) => {
+    const req = request(`${server.url}/_apis/artifactcache/caches/${cacheId}`, {
+      method: "PATCH",
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...OCTET_STREAM,
+        "content-range": "bytes 0-9/*",
+      },
+    });
+    req.on("error", () => resolve());
+    req.write(Buffer.alloc(4), () => setImmediate(() => req.destroy()));
+  });
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  while (!server.logs.some((line) => line.event === "v1_client_gone") && Date.now() < deadline) {
+    await delay(POLL_INTERVAL_MS);
+  }
+  assert.ok(server.logs.some((line) => line.event === "v1_client_gone"));
+  assert.ok(!server.logs.some((line) => line.event === "v1_request_failed"));
+  assert.deepEqual(await storeState(), before);
+  const retried = await sendChunked(cacheId, "bytes 0-9/*", [Buffer.alloc(10)]);
+  assert.equal(retried.status, 204, messageOf(retried));
 });
 
 test("a JSON body far larger than any client sends is 413", async () => {

@@ -17,6 +17,8 @@ const ALREADY_EXISTS_TYPE = {
 };
 
 const HTTP_CLIENT_ERROR_MIN = 400;
+/** nginx's status for a request its client abandoned; it shows in the request log line only. */
+const CLIENT_CLOSED_REQUEST = 499;
 const HTTP_SERVER_ERROR_MIN = 500;
 
 export function v1ErrorHandler(
@@ -28,6 +30,15 @@ export function v1ErrorHandler(
     if (error.code === "unauthenticated") reply.header("www-authenticate", "Bearer");
     const extra = error.code === "already_exists" ? ALREADY_EXISTS_TYPE : {};
     return reply.code(error.status).send({ message: error.message, ...extra });
+  }
+  if (request.raw.destroyed || request.raw.socket?.destroyed === true) {
+    // The client went away mid-body (a cancelled job, a retried chunk): nothing was stored, and
+    // nobody is left to answer. Not a server fault, so no error-level line.
+    request.log.info(
+      { event: "v1_client_gone", route: request.routeOptions.url, reason: error.message },
+      "client went away",
+    );
+    return reply.code(CLIENT_CLOSED_REQUEST).send({ message: "client closed the request" });
   }
   // Fastify's own refusals (bad JSON, wrong media type, body too large) keep their status.
   const status = (error as FastifyError).statusCode;
