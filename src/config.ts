@@ -14,10 +14,14 @@ export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
 
-const MINUTE_IN_SECONDS = 60;
-const HOUR_IN_SECONDS = 60 * MINUTE_IN_SECONDS;
-const DAY_IN_SECONDS = 24 * HOUR_IN_SECONDS;
-const SECOND_IN_MS = 1000;
+const DEFAULT_PORT = 3000;
+const MAX_PORT = 65535;
+/** Durations in seconds (_S) and milliseconds (_MS), for defaults and bounds below. */
+const MINUTE_S = 60;
+const HOUR_S = 60 * MINUTE_S;
+const DAY_S = 24 * HOUR_S;
+const WEEK_S = 7 * DAY_S;
+const SECOND_MS = 1000;
 
 /** Prefix of every variable this service reads; an unknown one is reported, not ignored. */
 const PREFIX = "GHA_CACHE_";
@@ -71,7 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const reader = new EnvReader(env, problems);
 
   const host = reader.host("GHA_CACHE_HOST", "0.0.0.0");
-  const port = reader.integer("GHA_CACHE_PORT", 3000, 0, 65535);
+  const port = reader.integer("GHA_CACHE_PORT", DEFAULT_PORT, 0, MAX_PORT);
   const publicUrl = reader.origin("GHA_CACHE_PUBLIC_URL");
   const dataDir = path.resolve(reader.string("GHA_CACHE_DATA_DIR", "./data"));
   const tokenSecret = reader.secret("GHA_CACHE_TOKEN_SECRET");
@@ -79,14 +83,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const webhookSecret = reader.secret("GHA_CACHE_WEBHOOK_SECRET");
   const github = readGitHubApp(reader);
   const maxEntryBytes = reader.integer("GHA_CACHE_MAX_ENTRY_BYTES", 10 * GiB, 1, Number.MAX_SAFE_INTEGER);
-  const uploadTimeoutSeconds = reader.integer(
-    "GHA_CACHE_UPLOAD_TIMEOUT_SECONDS", HOUR_IN_SECONDS, 1, 7 * DAY_IN_SECONDS);
-  const signedUrlTtlSeconds = reader.integer(
-    "GHA_CACHE_SIGNED_URL_TTL_SECONDS", HOUR_IN_SECONDS, 1, 7 * DAY_IN_SECONDS);
-  const resolveBudgetMs = reader.integer("GHA_CACHE_RESOLVE_BUDGET_MS", 10 * SECOND_IN_MS, 100, 120 * SECOND_IN_MS);
-  const negativeCacheMs = reader.integer("GHA_CACHE_NEGATIVE_CACHE_MS", 5 * SECOND_IN_MS, 0, 600 * SECOND_IN_MS);
-  const housekeepingIntervalSeconds = reader.integer(
-    "GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS", MINUTE_IN_SECONDS, 1, DAY_IN_SECONDS);
+  const uploadTimeoutSeconds = reader.integer("GHA_CACHE_UPLOAD_TIMEOUT_SECONDS", HOUR_S, 1, WEEK_S);
+  const signedUrlTtlSeconds = reader.integer("GHA_CACHE_SIGNED_URL_TTL_SECONDS", HOUR_S, 1, WEEK_S);
+  const resolveBudgetMs = reader.integer("GHA_CACHE_RESOLVE_BUDGET_MS", 10 * SECOND_MS, 100, 120 * SECOND_MS);
+  const negativeCacheMs = reader.integer("GHA_CACHE_NEGATIVE_CACHE_MS", 5 * SECOND_MS, 0, 600 * SECOND_MS);
+  const housekeepingIntervalSeconds =
+    reader.integer("GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS", MINUTE_S, 1, DAY_S);
   const logLevel = reader.oneOf("GHA_CACHE_LOG_LEVEL", "info", LOG_LEVELS);
   reader.reportUnknown();
 
@@ -132,7 +134,9 @@ function readGitHubApp(reader: EnvReader): GitHubAppConfig | undefined {
   }
   const privateKey = keyFile !== undefined ? readKeyFile(reader, keyFile) : keyInline;
   if (privateKey === undefined && keyFile === undefined) {
-    reader.problem("GHA_CACHE_GITHUB_PRIVATE_KEY_FILE (or GHA_CACHE_GITHUB_PRIVATE_KEY) is required with an App id");
+    reader.problem(
+      "GHA_CACHE_GITHUB_PRIVATE_KEY_FILE (or GHA_CACHE_GITHUB_PRIVATE_KEY) is required with an App id",
+    );
   }
   if (privateKey !== undefined) checkPrivateKey(reader, keyFile !== undefined, privateKey);
 
@@ -201,7 +205,9 @@ class EnvReader {
     const value = this.optional(name);
     if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
       // The value itself is never repeated: it is a secret, even when too short.
-      this.problem(`${name} must be at least ${MIN_SECRET_LENGTH} characters long (use: openssl rand -hex 32)`);
+      this.problem(
+        `${name} must be at least ${MIN_SECRET_LENGTH} characters long (use: openssl rand -hex 32)`,
+      );
     }
     return value;
   }
@@ -233,7 +239,9 @@ class EnvReader {
     if (raw === undefined) return undefined;
     const parsed = this.parseUrl(name, raw);
     if (parsed && parsed.pathname !== "/") {
-      this.problem(`${name} must be an origin without a path (like https://cache.example.com), got path "${parsed.pathname}"`);
+      this.problem(
+        `${name} must be an origin without a path (like https://cache.example.com), got path "${parsed.pathname}"`,
+      );
     }
     return parsed?.origin;
   }

@@ -33,7 +33,8 @@ function overview(): string {
 function select(argv: string[]): { command: Command; rest: string[] } | undefined {
   for (const command of COMMANDS) {
     const words = command.name.split(" ");
-    if (words.every((word, index) => argv[index] === word)) return { command, rest: argv.slice(words.length) };
+    if (words.every((word, index) => argv[index] === word))
+      return { command, rest: argv.slice(words.length) };
   }
   return undefined;
 }
@@ -88,7 +89,8 @@ function report(command: Command, error: unknown): number {
   }
   // System errors (port in use, unwritable data folder) say enough without a stack.
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const text = typeof code === "string" ? (error as Error).message : ((error as Error)?.stack ?? String(error));
+  const text =
+    typeof code === "string" ? (error as Error).message : ((error as Error)?.stack ?? String(error));
   process.stderr.write(`${prefix}: ${text}\n`);
   return EXIT_FAILURE;
 }

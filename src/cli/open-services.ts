@@ -6,7 +6,9 @@ import { loadConfig, type Config } from "../config.js";
 import { createLogger } from "../log.js";
 import type { Services } from "../services.js";
 
-export async function withServices<T>(action: (services: Services, config: Config) => Promise<T>): Promise<T> {
+export async function withServices<T>(
+  action: (services: Services, config: Config) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   // stdout carries the command's output (often piped into an env file); logs go to stderr.
   const log = createLogger(config.logLevel, process.stderr);

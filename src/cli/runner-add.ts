@@ -43,7 +43,11 @@ export const runnerAdd: Command = {
     const expiresInSeconds = expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
 
     return withServices(async (services, config) => {
-      const runner = await services.runners.register({ name, repository: values.repository ?? null, installationId });
+      const runner = await services.runners.register({
+        name,
+        repository: values.repository ?? null,
+        installationId,
+      });
       printIssued(await issueToken(services, runner, expiresInSeconds), values.json === true, config);
       return EXIT_OK;
     });

@@ -23,9 +23,14 @@ export async function issueToken(
   runner: Runner,
   expiresInSeconds: number | undefined,
 ): Promise<IssuedToken> {
-  const token = await mintRunnerToken(services.secrets.tokenSecret, { runnerId: runner.id, expiresInSeconds });
+  const token = await mintRunnerToken(services.secrets.tokenSecret, {
+    runnerId: runner.id,
+    expiresInSeconds,
+  });
   const expiresAt =
-    expiresInSeconds === undefined ? null : new Date(Date.now() + expiresInSeconds * MS_PER_SECOND).toISOString();
+    expiresInSeconds === undefined
+      ? null
+      : new Date(Date.now() + expiresInSeconds * MS_PER_SECOND).toISOString();
   return { runner, token, expiresAt, env: runnerEnv(services.config, token) };
 }
 
@@ -51,7 +56,9 @@ export function printIssued(issued: IssuedToken, json: boolean, config: Config):
     );
   }
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ...issued, runner: describeRunner(issued.runner) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...issued, runner: describeRunner(issued.runner) }, null, 2)}\n`,
+    );
     return;
   }
   const { runner } = issued;

@@ -24,13 +24,17 @@ export const runnerList: Command = {
       process.stdout.write(`${usage}\n`);
       return EXIT_OK;
     }
-    const runners = await withServices(async (services) => (await services.runners.list()).map(describeRunner));
+    const runners = await withServices(async (services) =>
+      (await services.runners.list()).map(describeRunner),
+    );
     if (values.json) {
       process.stdout.write(`${JSON.stringify(runners, null, 2)}\n`);
     } else if (runners.length === 0) {
       process.stderr.write("no runners registered (add one with: gha-cache runner add)\n");
     } else {
-      const rows = runners.map((runner) => COLUMNS.map((column) => String(runner[column] ?? "(organisation)")));
+      const rows = runners.map((runner) =>
+        COLUMNS.map((column) => String(runner[column] ?? "(organisation)")),
+      );
       process.stdout.write(table([HEADERS, ...rows]));
     }
     return EXIT_OK;
@@ -40,7 +44,12 @@ export const runnerList: Command = {
 function table(rows: string[][]): string {
   const widths = HEADERS.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
   return rows
-    .map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(COLUMN_GAP).trimEnd())
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join(COLUMN_GAP)
+        .trimEnd(),
+    )
     .map((line) => `${line}\n`)
     .join("");
 }

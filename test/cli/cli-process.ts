@@ -26,12 +26,17 @@ export interface CliResult {
 
 /** The parent's environment without any GHA_CACHE_* setting of the machine, plus `env`. */
 export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GHA_CACHE_")));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("GHA_CACHE_")),
+  );
   return { ...clean, ...env };
 }
 
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: cliEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const stdout = collect(child, "stdout");
   const stderr = collect(child, "stderr");
   const [code] = (await once(child, "close")) as [number | null];
@@ -70,7 +75,12 @@ export async function startServe(env: Record<string, string>): Promise<ServeProc
   const port = await freePort();
   const url = `http://${LOOPBACK}:${port}`;
   const child = spawn(process.execPath, [CLI, "serve"], {
-    env: cliEnv({ GHA_CACHE_HOST: LOOPBACK, GHA_CACHE_PORT: String(port), GHA_CACHE_PUBLIC_URL: url, ...env }),
+    env: cliEnv({
+      GHA_CACHE_HOST: LOOPBACK,
+      GHA_CACHE_PORT: String(port),
+      GHA_CACHE_PUBLIC_URL: url,
+      ...env,
+    }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const stdout = collect(child, "stdout");
@@ -98,11 +108,15 @@ function collect(child: ChildProcess, stream: "stdout" | "stderr"): string[] {
 /** Resolves on the "started" log line; rejects if the process exits first or takes too long. */
 function waitForStart(child: ChildProcess, stdout: string[], stderr: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`serve did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`serve did not start within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     const onData = () => {
       if (stdout.join("").includes(STARTED)) finish();
     };
-    const onExit = (code: number | null) => finish(new Error(`serve exited with ${code}: ${stderr.join("")}`));
+    const onExit = (code: number | null) =>
+      finish(new Error(`serve exited with ${code}: ${stderr.join("")}`));
     function finish(error?: Error) {
       clearTimeout(timer);
       child.stdout?.off("data", onData);

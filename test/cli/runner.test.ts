@@ -42,7 +42,16 @@ interface Added {
 }
 
 async function addRunner(name: string, ...extra: string[]): Promise<Added> {
-  const result = await cli(["runner", "add", "--name", name, "--installation", INSTALLATION, "--json", ...extra]);
+  const result = await cli([
+    "runner",
+    "add",
+    "--name",
+    name,
+    "--installation",
+    INSTALLATION,
+    "--json",
+    ...extra,
+  ]);
   return JSON.parse(result.stdout) as Added;
 }
 
@@ -85,7 +94,10 @@ test("runner add without --json prints env-file lines and a comment on stock run
     settings.map((line) => line.split("=")[0]),
     ["ACTIONS_CACHE_URL", "ACTIONS_RESULTS_URL", "ACTIONS_CACHE_SERVICE_V2", "ACTIONS_RUNTIME_TOKEN"],
   );
-  assert.ok(settings.every((line) => /^[A-Z_0-9]+=\S+$/.test(line)), result.stdout);
+  assert.ok(
+    settings.every((line) => /^[A-Z_0-9]+=\S+$/.test(line)),
+    result.stdout,
+  );
   assert.match(result.stdout, /# A stock runner overwrites these for JavaScript actions/);
 });
 
@@ -117,17 +129,33 @@ test("runner list shows every runner and never a token", async () => {
 
   const text = await cli(["runner", "list"]);
   assert.match(text.stdout, /^ID\s+NAME\s+REPOSITORY\s+INSTALLATION\s+CREATED$/m);
-  assert.match(text.stdout, new RegExp(`^${added.runner.id}\\s+listed-runner\\s+${REPOSITORY}\\s+${INSTALLATION}\\s`, "m"));
+  assert.match(
+    text.stdout,
+    new RegExp(`^${added.runner.id}\\s+listed-runner\\s+${REPOSITORY}\\s+${INSTALLATION}\\s`, "m"),
+  );
   assert.ok(!text.stdout.includes(added.token));
 
   const json = JSON.parse((await cli(["runner", "list", "--json"])).stdout) as Record<string, unknown>[];
   const listed = json.find((runner) => runner.id === added.runner.id);
-  assert.deepEqual(Object.keys(listed ?? {}).sort(), ["createdAt", "id", "installationId", "name", "repository"]);
+  assert.deepEqual(Object.keys(listed ?? {}).sort(), [
+    "createdAt",
+    "id",
+    "installationId",
+    "name",
+    "repository",
+  ]);
 });
 
 test("runner token mints a working token for a runner found by name, with the expiry asked for", async () => {
   const added = await addRunner("reissued-runner", "--repository", REPOSITORY);
-  const result = await cli(["runner", "token", "reissued-runner", "--expires-in", String(HOUR_IN_SECONDS), "--json"]);
+  const result = await cli([
+    "runner",
+    "token",
+    "reissued-runner",
+    "--expires-in",
+    String(HOUR_IN_SECONDS),
+    "--json",
+  ]);
   const issued = JSON.parse(result.stdout) as Added;
 
   assert.equal(issued.runner.id, added.runner.id);

@@ -51,8 +51,14 @@ test("a flag given without its value exits 2", async () => {
 });
 
 test("numbers that are not positive whole numbers are refused with exit 2", async () => {
-  await assertUsageError(["runner", "add", "--name", "r1", "--installation", "abc"], /--installation must be a positive whole number, got "abc"/);
-  await assertUsageError(["runner", "add", "--name", "r1", "--installation", "0"], /--installation must be a positive/);
+  await assertUsageError(
+    ["runner", "add", "--name", "r1", "--installation", "abc"],
+    /--installation must be a positive whole number, got "abc"/,
+  );
+  await assertUsageError(
+    ["runner", "add", "--name", "r1", "--installation", "0"],
+    /--installation must be a positive/,
+  );
   await assertUsageError(
     ["runner", "add", "--name", "r1", "--installation", "1", "--expires-in", "1.5"],
     /--expires-in must be a positive whole number/,
@@ -61,7 +67,10 @@ test("numbers that are not positive whole numbers are refused with exit 2", asyn
 });
 
 test("a runner name or repository GitHub would not accept exits 2", async () => {
-  await assertUsageError(["runner", "add", "--name", "has space", "--installation", "1"], /runner name must be/);
+  await assertUsageError(
+    ["runner", "add", "--name", "has space", "--installation", "1"],
+    /runner name must be/,
+  );
   await assertUsageError(
     ["runner", "add", "--name", "r1", "--installation", "1", "--repository", "no-slash"],
     /repository must look like owner\/name/,

@@ -17,7 +17,10 @@ let pem: string;
 
 before(async () => {
   folder = await mkdtemp(path.join(tmpdir(), "gha-cache-config-"));
-  pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }) as string;
+  pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({
+    type: "pkcs1",
+    format: "pem",
+  }) as string;
   keyFile = path.join(folder, "app.pem");
   await writeFile(keyFile, pem);
 });
@@ -70,18 +73,36 @@ test("a port out of range or not a number is refused, naming GHA_CACHE_PORT", ()
 
 test("every numeric setting checks its range", () => {
   assertRefused({ GHA_CACHE_MAX_ENTRY_BYTES: "0" }, /^GHA_CACHE_MAX_ENTRY_BYTES must be/);
-  assertRefused({ GHA_CACHE_UPLOAD_TIMEOUT_SECONDS: "999999999" }, /^GHA_CACHE_UPLOAD_TIMEOUT_SECONDS must be/);
+  assertRefused(
+    { GHA_CACHE_UPLOAD_TIMEOUT_SECONDS: "999999999" },
+    /^GHA_CACHE_UPLOAD_TIMEOUT_SECONDS must be/,
+  );
   assertRefused({ GHA_CACHE_SIGNED_URL_TTL_SECONDS: "0" }, /^GHA_CACHE_SIGNED_URL_TTL_SECONDS must be/);
   assertRefused({ GHA_CACHE_RESOLVE_BUDGET_MS: "5" }, /^GHA_CACHE_RESOLVE_BUDGET_MS must be/);
   assertRefused({ GHA_CACHE_NEGATIVE_CACHE_MS: "ten" }, /^GHA_CACHE_NEGATIVE_CACHE_MS must be/);
-  assertRefused({ GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS: "0" }, /^GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS must be/);
+  assertRefused(
+    { GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS: "0" },
+    /^GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS must be/,
+  );
 });
 
 test("a public URL that is not an http(s) origin is refused", () => {
-  assertRefused({ GHA_CACHE_PUBLIC_URL: "cache.example.com" }, /^GHA_CACHE_PUBLIC_URL must be an absolute http\(s\) URL/);
-  assertRefused({ GHA_CACHE_PUBLIC_URL: "ftp://cache.example.com" }, /^GHA_CACHE_PUBLIC_URL must use http or https/);
-  assertRefused({ GHA_CACHE_PUBLIC_URL: "https://cache.example.com/gha" }, /^GHA_CACHE_PUBLIC_URL must be an origin without a path/);
-  assertRefused({ GHA_CACHE_PUBLIC_URL: "https://cache.example.com/?a=1" }, /^GHA_CACHE_PUBLIC_URL must not carry a query/);
+  assertRefused(
+    { GHA_CACHE_PUBLIC_URL: "cache.example.com" },
+    /^GHA_CACHE_PUBLIC_URL must be an absolute http\(s\) URL/,
+  );
+  assertRefused(
+    { GHA_CACHE_PUBLIC_URL: "ftp://cache.example.com" },
+    /^GHA_CACHE_PUBLIC_URL must use http or https/,
+  );
+  assertRefused(
+    { GHA_CACHE_PUBLIC_URL: "https://cache.example.com/gha" },
+    /^GHA_CACHE_PUBLIC_URL must be an origin without a path/,
+  );
+  assertRefused(
+    { GHA_CACHE_PUBLIC_URL: "https://cache.example.com/?a=1" },
+    /^GHA_CACHE_PUBLIC_URL must not carry a query/,
+  );
 });
 
 test("a URL with a password is refused without repeating the password", () => {
@@ -107,7 +128,10 @@ test("secrets shorter than 32 characters are refused without being repeated", ()
 });
 
 test("an unknown log level is refused, naming GHA_CACHE_LOG_LEVEL", () => {
-  assertRefused({ GHA_CACHE_LOG_LEVEL: "verbose" }, /^GHA_CACHE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);
+  assertRefused(
+    { GHA_CACHE_LOG_LEVEL: "verbose" },
+    /^GHA_CACHE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/,
+  );
 });
 
 test("an unknown GHA_CACHE_ variable is refused as a likely typo", () => {
@@ -119,7 +143,10 @@ test("a GitHub App key file without an App id is refused, naming GHA_CACHE_GITHU
 });
 
 test("an App id without a key is refused, naming the key variables", () => {
-  assertRefused({ GHA_CACHE_GITHUB_APP_ID: "123" }, /^GHA_CACHE_GITHUB_PRIVATE_KEY_FILE \(or GHA_CACHE_GITHUB_PRIVATE_KEY\) is required/);
+  assertRefused(
+    { GHA_CACHE_GITHUB_APP_ID: "123" },
+    /^GHA_CACHE_GITHUB_PRIVATE_KEY_FILE \(or GHA_CACHE_GITHUB_PRIVATE_KEY\) is required/,
+  );
 });
 
 test("an unreadable key file is refused, naming GHA_CACHE_GITHUB_PRIVATE_KEY_FILE", () => {
@@ -139,7 +166,10 @@ test("a key that is not a PEM private key is refused without quoting it", async 
 });
 
 test("a bad App id is refused", () => {
-  assertRefused({ GHA_CACHE_GITHUB_APP_ID: "my-app", GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: keyFile }, /^GHA_CACHE_GITHUB_APP_ID must be/);
+  assertRefused(
+    { GHA_CACHE_GITHUB_APP_ID: "my-app", GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: keyFile },
+    /^GHA_CACHE_GITHUB_APP_ID must be/,
+  );
 });
 
 test("a complete App from a key file, or an inline key with escaped line breaks, is accepted", () => {
@@ -157,13 +187,21 @@ test("a complete App from a key file, or an inline key with escaped line breaks,
 
 test("both key variables at once are refused", () => {
   assertRefused(
-    { GHA_CACHE_GITHUB_APP_ID: "123", GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: keyFile, GHA_CACHE_GITHUB_PRIVATE_KEY: pem },
+    {
+      GHA_CACHE_GITHUB_APP_ID: "123",
+      GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: keyFile,
+      GHA_CACHE_GITHUB_PRIVATE_KEY: pem,
+    },
     /^set only one of GHA_CACHE_GITHUB_PRIVATE_KEY and GHA_CACHE_GITHUB_PRIVATE_KEY_FILE/,
   );
 });
 
 test("every problem is listed at once", () => {
-  const problems = problemsOf({ GHA_CACHE_PORT: "x", GHA_CACHE_LOG_LEVEL: "loud", GHA_CACHE_TOKEN_SECRET: "short" });
+  const problems = problemsOf({
+    GHA_CACHE_PORT: "x",
+    GHA_CACHE_LOG_LEVEL: "loud",
+    GHA_CACHE_TOKEN_SECRET: "short",
+  });
   assert.deepEqual(
     problems.map((problem) => problem.split(" ")[0]),
     ["GHA_CACHE_PORT", "GHA_CACHE_TOKEN_SECRET", "GHA_CACHE_LOG_LEVEL"],

@@ -17,7 +17,12 @@ const RUNNER = "secret-keeper";
 const TWIRP = "/twirp/github.actions.results.api.v1.CacheService";
 const ARCHIVE = Buffer.from("archive bytes that a cache client would upload");
 
-async function twirp(baseUrl: string, token: string, method: string, body: unknown): Promise<Record<string, any>> {
+async function twirp(
+  baseUrl: string,
+  token: string,
+  method: string,
+  body: unknown,
+): Promise<Record<string, any>> {
   const response = await fetch(`${baseUrl}${TWIRP}/${method}`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -38,7 +43,17 @@ test("no secret, token or signature appears in the server's output", async () =>
   const leaks: string[] = [TOKEN_SECRET, URL_SIGNING_SECRET, WEBHOOK_SECRET];
   try {
     const added = await runCli(
-      ["runner", "add", "--name", RUNNER, "--installation", String(INSTALLATION), "--repository", REPOSITORY, "--json"],
+      [
+        "runner",
+        "add",
+        "--name",
+        RUNNER,
+        "--installation",
+        String(INSTALLATION),
+        "--repository",
+        REPOSITORY,
+        "--json",
+      ],
       secrets,
     );
     assert.equal(added.code, 0, added.stderr);
@@ -46,36 +61,58 @@ test("no secret, token or signature appears in the server's output", async () =>
     leaks.push(token);
 
     const job = workflowJobPayload({
-      action: "in_progress", jobId: 501, runId: 601, repository: REPOSITORY, headBranch: "main",
-      runnerName: RUNNER, installationId: INSTALLATION,
+      action: "in_progress",
+      jobId: 501,
+      runId: 601,
+      repository: REPOSITORY,
+      headBranch: "main",
+      runnerName: RUNNER,
+      installationId: INSTALLATION,
     });
     assert.equal(await sendWebhook(server.url, WEBHOOK_SECRET, "workflow_job", job), 200);
-    assert.equal(await sendWebhook(server.url, WEBHOOK_SECRET, "workflow_job", job, { signature: "sha256=00" }), 401);
+    assert.equal(
+      await sendWebhook(server.url, WEBHOOK_SECRET, "workflow_job", job, { signature: "sha256=00" }),
+      401,
+    );
 
     const entry = { key: "deps-1", version: "v1" };
     const created = await twirp(server.url, token, "CreateCacheEntry", entry);
     assert.equal(created.ok, true, JSON.stringify(created));
     const uploadUrl = String(created.signed_upload_url);
-    const put = await fetch(uploadUrl, { method: "PUT", headers: { "x-ms-blob-type": "BlockBlob" }, body: ARCHIVE });
+    const put = await fetch(uploadUrl, {
+      method: "PUT",
+      headers: { "x-ms-blob-type": "BlockBlob" },
+      body: ARCHIVE,
+    });
     assert.equal(put.status, 201);
-    const finalized = await twirp(server.url, token, "FinalizeCacheEntryUpload", { ...entry, size_bytes: String(ARCHIVE.length) });
+    const finalized = await twirp(server.url, token, "FinalizeCacheEntryUpload", {
+      ...entry,
+      size_bytes: String(ARCHIVE.length),
+    });
     assert.equal(finalized.ok, true, JSON.stringify(finalized));
 
-    const v1 = await fetch(`${server.url}/_apis/artifactcache/cache?keys=${entry.key}&version=${entry.version}`, {
-      headers: { authorization: `Bearer ${token}`, accept: "application/json;api-version=6.0-preview.1" },
-    });
+    const v1 = await fetch(
+      `${server.url}/_apis/artifactcache/cache?keys=${entry.key}&version=${entry.version}`,
+      {
+        headers: { authorization: `Bearer ${token}`, accept: "application/json;api-version=6.0-preview.1" },
+      },
+    );
     assert.equal(v1.status, 200);
     const archiveLocation = String(((await v1.json()) as { archiveLocation?: string }).archiveLocation);
 
     const found = await twirp(server.url, token, "GetCacheEntryDownloadURL", entry);
     const downloadUrl = String(found.signed_download_url);
     assert.deepEqual(Buffer.from(await (await fetch(downloadUrl)).arrayBuffer()), ARCHIVE);
-    for (const url of [uploadUrl, downloadUrl, archiveLocation]) leaks.push(new URL(url).searchParams.get("sig") ?? url);
+    for (const url of [uploadUrl, downloadUrl, archiveLocation])
+      leaks.push(new URL(url).searchParams.get("sig") ?? url);
 
     // Wrong credentials are logged as refusals, without the credential that was tried.
     const forged = `${token.slice(0, -4)}AAAA`;
     leaks.push(forged);
-    assert.equal((await twirp(server.url, forged, "GetCacheEntryDownloadURL", entry)).code, "unauthenticated");
+    assert.equal(
+      (await twirp(server.url, forged, "GetCacheEntryDownloadURL", entry)).code,
+      "unauthenticated",
+    );
     const tampered = downloadUrl.replace(/sig=[^&]+/, "sig=tampered-signature-value");
     leaks.push("tampered-signature-value");
     assert.equal((await fetch(tampered)).status, 403);

@@ -15,13 +15,16 @@ test("serve starts on the configured port, answers /healthz and exits 0 on SIGTE
     assert.deepEqual(await response.json(), { status: "ok" });
 
     assert.equal(await server.stop(), 0);
-    const lines = server.stdout.join("").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = server.stdout
+      .join("")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const events = lines.map((line) => line.event).filter((event) => event !== undefined);
-    assert.deepEqual(events.filter((event) => ["started", "stopping", "stopped"].includes(String(event))), [
-      "started",
-      "stopping",
-      "stopped",
-    ]);
+    assert.deepEqual(
+      events.filter((event) => ["started", "stopping", "stopped"].includes(String(event))),
+      ["started", "stopping", "stopped"],
+    );
     const request = lines.find((line) => line.event === "request");
     assert.equal(request?.route, "/healthz");
     assert.equal(request?.status, 200);
@@ -51,7 +54,11 @@ test("a port already taken makes serve exit 1 with a one-line reason", async () 
   const first = await startServe({ GHA_CACHE_DATA_DIR: data.dir });
   const port = new URL(first.url).port;
   try {
-    const second = await runCli(["serve"], { GHA_CACHE_DATA_DIR: data.dir, GHA_CACHE_HOST: "127.0.0.1", GHA_CACHE_PORT: port });
+    const second = await runCli(["serve"], {
+      GHA_CACHE_DATA_DIR: data.dir,
+      GHA_CACHE_HOST: "127.0.0.1",
+      GHA_CACHE_PORT: port,
+    });
     assert.equal(second.code, 1);
     assert.match(second.stderr, /EADDRINUSE/);
     assert.doesNotMatch(second.stderr, /\n\s+at /, "a system error needs no stack trace");
