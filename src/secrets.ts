@@ -3,7 +3,7 @@
  * and kept (mode 0600) in the data folder, so tokens and URLs stay valid across restarts and the
  * CLI and the server, sharing the folder, sign and verify with the same keys.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { MIN_SECRET_LENGTH, type Config } from "./config.js";
@@ -74,4 +74,35 @@ function parseStored(file: string): StoredSecrets {
     );
   }
   return parsed as StoredSecrets;
+}
+
+/** Written by `serve`: which keys the server signs with, so the CLI can tell it uses others. */
+const SERVER_KEYS_FILE = "server-keys.json";
+/** A key id is an HMAC of this label: it names a key without revealing anything about it. */
+const KEY_ID_LABEL = "gha-cache key id";
+const KEY_ID_HEX_CHARS = 16;
+
+function keyId(secret: Uint8Array): string {
+  return createHmac("sha256", secret).update(KEY_ID_LABEL).digest("hex").slice(0, KEY_ID_HEX_CHARS);
+}
+
+/** Records the ids of the keys the server runs with (called by `serve` once it listens). */
+export function recordServerKeys(dataDir: string, secrets: Secrets): void {
+  const ids = { tokenKeyId: keyId(secrets.tokenSecret) };
+  writeFileSync(path.join(dataDir, SERVER_KEYS_FILE), JSON.stringify(ids), { mode: OWNER_ONLY });
+}
+
+/**
+ * Whether tokens minted with these secrets would be accepted by the server last started on this
+ * data folder: false when the CLI runs without the server's GHA_CACHE_TOKEN_SECRET (or with
+ * another one). Unknown (no server started yet) counts as a match.
+ */
+export function matchesServerKeys(dataDir: string, secrets: Secrets): boolean {
+  let recorded: { tokenKeyId?: unknown };
+  try {
+    recorded = JSON.parse(readFileSync(path.join(dataDir, SERVER_KEYS_FILE), "utf8")) as typeof recorded;
+  } catch {
+    return true;
+  }
+  return recorded.tokenKeyId === keyId(secrets.tokenSecret);
 }

@@ -4,7 +4,7 @@
 import { HELP_OPTION, parseFlags, positiveInteger, required } from "./args.js";
 import { EXIT_OK, type Command } from "./command.js";
 import { withServices } from "./open-services.js";
-import { issueToken, printIssued } from "./runner-env.js";
+import { assertServerKeys, issueToken, printIssued } from "./runner-env.js";
 
 const usage = `usage: gha-cache runner add --name <runner name> --installation <id> [options]
 
@@ -43,6 +43,7 @@ export const runnerAdd: Command = {
     const expiresInSeconds = expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
 
     return withServices(async (services, config) => {
+      assertServerKeys(services);
       const runner = await services.runners.register({
         name,
         repository: values.repository ?? null,

@@ -6,7 +6,9 @@
 import type { Config } from "../config.js";
 import { mintRunnerToken } from "../identity/runner-token.js";
 import type { Runner } from "../identity/runners.js";
+import { matchesServerKeys } from "../secrets.js";
 import type { Services } from "../services.js";
+import { CommandFailure } from "./command.js";
 
 const MS_PER_SECOND = 1000;
 
@@ -16,6 +18,20 @@ export interface IssuedToken {
   /** ISO time, or null for a token that lives as long as the runner record. */
   expiresAt: string | null;
   env: Record<string, string>;
+}
+
+/**
+ * Refuses to mint when the server last started on this data folder signs with another token
+ * secret (the CLI was run without the server's GHA_CACHE_TOKEN_SECRET): its tokens would be
+ * refused, and the runner would only see 401s.
+ */
+export function assertServerKeys(services: Services): void {
+  if (!matchesServerKeys(services.config.dataDir, services.secrets)) {
+    throw new CommandFailure(
+      "the server on this data folder uses another token secret: run this command with the " +
+        "server's environment (same GHA_CACHE_TOKEN_SECRET, or none if the server has none)",
+    );
+  }
 }
 
 export async function issueToken(

@@ -7,7 +7,7 @@ import { HELP_OPTION, parseFlags, positiveInteger } from "./args.js";
 import { EXIT_OK, UsageError, type Command } from "./command.js";
 import { findRunner } from "./find-runner.js";
 import { withServices } from "./open-services.js";
-import { issueToken, printIssued } from "./runner-env.js";
+import { assertServerKeys, issueToken, printIssued } from "./runner-env.js";
 
 const usage = `usage: gha-cache runner token <id|name> [--expires-in <seconds>] [--json]
 
@@ -37,6 +37,7 @@ export const runnerToken: Command = {
     const expiresInSeconds = expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
 
     return withServices(async (services, config) => {
+      assertServerKeys(services);
       const runner = await findRunner(services.runners, idOrName);
       printIssued(await issueToken(services, runner, expiresInSeconds), values.json === true, config);
       return EXIT_OK;

@@ -4,6 +4,7 @@
  */
 import { loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
+import { recordServerKeys } from "../secrets.js";
 import { HELP_OPTION, parseFlags } from "./args.js";
 import { EXIT_FAILURE, EXIT_OK, type Command } from "./command.js";
 
@@ -30,6 +31,8 @@ export const serve: Command = {
     // Loaded here, not at the top: help and usage errors need none of the server's modules.
     const { startServer } = await import("../server.js");
     const server = await startServer(config, log);
+    // Lets `runner add` and `runner token` notice when they would mint with another key.
+    recordServerKeys(config.dataDir, server.services.secrets);
 
     const signal = await new Promise<string>((resolve) => {
       for (const name of STOP_SIGNALS) process.once(name, () => resolve(name));

@@ -56,8 +56,8 @@ async function addRunner(name: string, ...extra: string[]): Promise<Added> {
 }
 
 /** A call that needs a valid runner token: the job-start report of the runner's hook. */
-async function reportJobStart(token: string): Promise<number> {
-  const response = await fetch(`${server.url}/runner/job-started`, {
+async function reportJobStart(token: string, baseUrl = server.url): Promise<number> {
+  const response = await fetch(`${baseUrl}/runner/job-started`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify({ repository: REPOSITORY, run_id: RUN_ID }),
@@ -202,4 +202,25 @@ test("registering the same runner twice fails with exit code 1 and keeps the fir
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already registered/);
   assert.equal(await reportJobStart(first.token), 202);
+});
+
+test("runner add refuses to mint with a token secret other than the server's", async () => {
+  const own = await tempDataDir();
+  const secret = { GHA_CACHE_DATA_DIR: own.dir, GHA_CACHE_TOKEN_SECRET: "configured-token-secret-0123456789abcdef" };
+  const configured = await startServe(secret);
+  try {
+    const args = ["runner", "add", "--name", "keyed-runner", "--installation", INSTALLATION, "--json"];
+    const without = await runCli(args, { GHA_CACHE_DATA_DIR: own.dir });
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /uses another token secret: run this command with the server's environment/);
+    assert.equal(without.stdout, "");
+
+    const withSecret = await runCli(args, secret);
+    assert.equal(withSecret.code, 0, withSecret.stderr);
+    const { token } = JSON.parse(withSecret.stdout) as Added;
+    assert.equal(await reportJobStart(token, configured.url), 202);
+  } finally {
+    await configured.stop();
+    await own.remove();
+  }
 });
