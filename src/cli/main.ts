@@ -33,8 +33,8 @@ function overview(): string {
 function select(argv: string[]): { command: Command; rest: string[] } | undefined {
   for (const command of COMMANDS) {
     const words = command.name.split(" ");
-    if (words.every((word, index) => argv[index] === word))
-      return { command, rest: argv.slice(words.length) };
+    const matches = words.every((word, index) => argv[index] === word);
+    if (matches) return { command, rest: argv.slice(words.length) };
   }
   return undefined;
 }
