@@ -11,6 +11,8 @@ import { v1Routes } from "./protocol/v1/routes.js";
 import { v2Routes } from "./protocol/v2/routes.js";
 import { jobStartedRoutes } from "./protocol/job-started.js";
 import { blobRoutes } from "./dataplane/routes.js";
+import { MAX_PATH_CREDENTIAL_LENGTH, PATH_CREDENTIAL_PREFIX } from "./identity/credential.js";
+import { resultsPassthrough } from "./protocol/results-passthrough.js";
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
@@ -20,6 +22,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // Cache bodies are streamed by their routes; this bounds the JSON bodies Fastify parses.
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // A runner token in the path (/r/<token>/) is longer than Fastify's default of 100.
+    routerOptions: { maxParamLength: MAX_PATH_CREDENTIAL_LENGTH },
   });
 
   app.addHook("onResponse", async (request, reply) => {
@@ -44,8 +48,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     return reply.code(500).send({ message: "internal error" });
   });
 
+  // The path is not repeated: under /r/ it carries a runner token.
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: `no route for ${request.method} ${request.routeOptions.url ?? "this path"}` }),
+    reply.code(404).send({ message: `no route for ${request.method} on this path` }),
   );
 
   await app.register(healthRoutes, { db: services.db });
@@ -58,6 +63,16 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(v1Routes, services);
   await app.register(v2Routes, services);
   await app.register(jobStartedRoutes, services);
+  // Runners whose ACTIONS_CACHE_URL carries their token: the same v1 API and job-start report
+  // under /r/<token>/, authenticated by that path segment alone.
+  await app.register(
+    async (prefixed) => {
+      await prefixed.register(v1Routes, services);
+      await prefixed.register(jobStartedRoutes, services);
+    },
+    { prefix: PATH_CREDENTIAL_PREFIX },
+  );
+  await app.register(resultsPassthrough, services);
   await app.register(blobRoutes, services);
   return app;
 }

@@ -37,6 +37,21 @@ export interface GitHubAppConfig {
   apiUrl: string;
 }
 
+/**
+ * Verification of GitHub's own runtime token (off when the JWKS URL is unset). GitHub documents
+ * neither its keys nor a repository claim, so the operator names them; see github-token.ts.
+ */
+export interface GitHubTokenConfig {
+  jwksUrl: string;
+  issuer: string;
+  /** Checked only when set: GitHub's audience is not documented either. */
+  audience: string | undefined;
+  /** The claim holding the repository as `owner/name`. */
+  repositoryClaim: string;
+  /** The claim holding the numeric run id, for the cross-check with the webhook; optional. */
+  runIdClaim: string | undefined;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -51,6 +66,9 @@ export interface Config {
   urlSigningSecret: string | undefined;
   webhookSecret: string | undefined;
   github: GitHubAppConfig | undefined;
+  githubToken: GitHubTokenConfig | undefined;
+  /** Origin non-cache results-service calls (artifacts) are passed to; undefined answers 404. */
+  resultsUpstreamUrl: string | undefined;
   maxEntryBytes: number;
   uploadTimeoutSeconds: number;
   signedUrlTtlSeconds: number;
@@ -82,6 +100,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const urlSigningSecret = reader.secret("GHA_CACHE_URL_SIGNING_SECRET");
   const webhookSecret = reader.secret("GHA_CACHE_WEBHOOK_SECRET");
   const github = readGitHubApp(reader);
+  const githubToken = readGitHubToken(reader);
+  const resultsUpstreamUrl = reader.origin("GHA_CACHE_RESULTS_UPSTREAM_URL");
   const maxEntryBytes = reader.integer("GHA_CACHE_MAX_ENTRY_BYTES", 10 * GiB, 1, Number.MAX_SAFE_INTEGER);
   const uploadTimeoutSeconds = reader.integer("GHA_CACHE_UPLOAD_TIMEOUT_SECONDS", HOUR_S, 1, WEEK_S);
   const signedUrlTtlSeconds = reader.integer("GHA_CACHE_SIGNED_URL_TTL_SECONDS", HOUR_S, 1, WEEK_S);
@@ -104,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     urlSigningSecret,
     webhookSecret,
     github,
+    githubToken,
+    resultsUpstreamUrl,
     maxEntryBytes,
     uploadTimeoutSeconds,
     signedUrlTtlSeconds,
@@ -142,6 +164,49 @@ function readGitHubApp(reader: EnvReader): GitHubAppConfig | undefined {
 
   if (reader.problemCount() > before || appId === undefined || privateKey === undefined) return undefined;
   return { appId, privateKey, apiUrl: apiUrl.replace(/\/+$/, "") };
+}
+
+/** A JWT claim name as an operator would write it: no spaces, no quotes. */
+const CLAIM_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
+
+/** GitHub-token verification is all or nothing, like the App: a JWKS URL needs its issuer. */
+function readGitHubToken(reader: EnvReader): GitHubTokenConfig | undefined {
+  const jwksUrl = reader.optional("GHA_CACHE_GITHUB_TOKEN_JWKS_URL");
+  const issuer = reader.optional("GHA_CACHE_GITHUB_TOKEN_ISSUER");
+  const audience = reader.optional("GHA_CACHE_GITHUB_TOKEN_AUDIENCE");
+  const repositoryClaim = reader.optional("GHA_CACHE_GITHUB_TOKEN_REPOSITORY_CLAIM");
+  const runIdClaim = reader.optional("GHA_CACHE_GITHUB_TOKEN_RUN_ID_CLAIM");
+  if ([jwksUrl, issuer, audience, repositoryClaim, runIdClaim].every((value) => value === undefined)) {
+    return undefined;
+  }
+
+  const before = reader.problemCount();
+  if (jwksUrl === undefined) {
+    reader.problem("GHA_CACHE_GITHUB_TOKEN_JWKS_URL is required to verify GitHub's runtime tokens");
+  } else {
+    reader.url("GHA_CACHE_GITHUB_TOKEN_JWKS_URL", jwksUrl);
+  }
+  if (issuer === undefined) {
+    reader.problem("GHA_CACHE_GITHUB_TOKEN_ISSUER is required with GHA_CACHE_GITHUB_TOKEN_JWKS_URL");
+  }
+  if (repositoryClaim === undefined) {
+    reader.problem(
+      "GHA_CACHE_GITHUB_TOKEN_REPOSITORY_CLAIM is required with GHA_CACHE_GITHUB_TOKEN_JWKS_URL " +
+        "(the claim of GitHub's token that holds owner/name)",
+    );
+  }
+  for (const [name, value] of [
+    ["GHA_CACHE_GITHUB_TOKEN_REPOSITORY_CLAIM", repositoryClaim],
+    ["GHA_CACHE_GITHUB_TOKEN_RUN_ID_CLAIM", runIdClaim],
+  ] as const) {
+    if (value !== undefined && !CLAIM_NAME.test(value)) {
+      reader.problem(`${name} must be a claim name (letters, digits, _ . : -), got "${value.slice(0, 64)}"`);
+    }
+  }
+  if (reader.problemCount() > before || jwksUrl === undefined || issuer === undefined || repositoryClaim === undefined) {
+    return undefined;
+  }
+  return { jwksUrl, issuer, audience, repositoryClaim, runIdClaim };
 }
 
 function readKeyFile(reader: EnvReader, file: string): string | undefined {

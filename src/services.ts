@@ -7,6 +7,8 @@ import { migrate, openSqlite, type Db } from "./db/database.js";
 import { Uploads } from "./cache/uploads.js";
 import { UrlSigner } from "./dataplane/signed-url.js";
 import { RunnerAuthenticator } from "./identity/credential.js";
+import { GitHubTokenDecisions } from "./identity/github-token-decision.js";
+import { GitHubTokenVerifier } from "./identity/github-token.js";
 import { RunnerRegistry } from "./identity/runners.js";
 import type { Logger } from "./log.js";
 import { CacheGate } from "./protocol/caller.js";
@@ -53,7 +55,8 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     log,
     budgetMs: config.resolveBudgetMs,
   });
-  const authenticator = new RunnerAuthenticator(secrets.tokenSecret, runners);
+  const githubTokens = config.githubToken && new GitHubTokenVerifier(config.githubToken);
+  const authenticator = new RunnerAuthenticator(secrets.tokenSecret, runners, githubTokens);
   return {
     config,
     log,
@@ -65,7 +68,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     jobs,
     github,
     resolver,
-    gate: new CacheGate(authenticator, resolver, log),
+    gate: new CacheGate(authenticator, resolver, log, new GitHubTokenDecisions(db, log)),
     uploads: new Uploads(db, blobs, config.maxEntryBytes),
     signer: new UrlSigner(secrets.urlSigningSecret, config.publicUrl, config.signedUrlTtlSeconds),
     async close() {

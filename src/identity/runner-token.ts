@@ -6,7 +6,8 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import { unauthenticated } from "../errors.js";
 
-const ISSUER = "gha-cache";
+/** Issuer of the runner tokens this service mints; tells them apart from GitHub's own. */
+export const RUNNER_TOKEN_ISSUER = "gha-cache";
 const AUDIENCE = "gha-cache/runner";
 
 export interface MintOptions {
@@ -19,7 +20,7 @@ export async function mintRunnerToken(secret: Uint8Array, options: MintOptions):
   let jwt = new SignJWT({})
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(options.runnerId)
-    .setIssuer(ISSUER)
+    .setIssuer(RUNNER_TOKEN_ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt();
   if (options.expiresInSeconds !== undefined) {
@@ -33,7 +34,7 @@ export async function verifyRunnerToken(secret: Uint8Array, token: string): Prom
   try {
     const { payload } = await jwtVerify(token, secret, {
       algorithms: ["HS256"],
-      issuer: ISSUER,
+      issuer: RUNNER_TOKEN_ISSUER,
       audience: AUDIENCE,
     });
     if (typeof payload.sub !== "string" || payload.sub === "") {

@@ -1,12 +1,13 @@
 /**
- * The gate every cache call passes: who is calling (the runner its token names) and what its job
- * may touch (the scope resolver's decision). Every decision is logged with the runner, the
+ * The gate every cache call passes: who is calling (the runner its token names, or the job
+ * GitHub's own token names) and what its job may touch (the scope resolver's decision, or the
+ * token's scopes checked against the webhook). Every decision is logged with the caller, the
  * repository, the run and the reason, whether it allows the call or not.
  */
 import type { FastifyRequest } from "fastify";
 import { badRequest } from "../errors.js";
-import type { RunnerAuthenticator } from "../identity/credential.js";
-import type { Runner } from "../identity/runners.js";
+import type { Identity, RunnerAuthenticator } from "../identity/credential.js";
+import type { GitHubTokenDecisions } from "../identity/github-token-decision.js";
 import type { Logger } from "../log.js";
 import type { Access, ScopeDecision, ScopeResolver } from "../scope/decision.js";
 
@@ -14,8 +15,15 @@ import type { Access, ScopeDecision, ScopeResolver } from "../scope/decision.js"
 export const RUN_ID_HEADER = "x-github-run-id";
 export const RUN_ID_QUERY = "run_id";
 
+/** Who made the call, as stored with the entries it saves and reads (never a credential). */
+export interface CallerId {
+  /** A runner's id, or `github-token:<repository>` for a job known by GitHub's token. */
+  id: string;
+  name: string;
+}
+
 export interface Caller {
-  runner: Runner;
+  caller: CallerId;
   decision: ScopeDecision;
 }
 
@@ -24,22 +32,23 @@ export class CacheGate {
     private readonly authenticator: RunnerAuthenticator,
     private readonly resolver: ScopeResolver,
     private readonly log: Logger,
+    private readonly githubTokens: GitHubTokenDecisions,
   ) {}
 
   async admit(request: FastifyRequest, access: Access): Promise<Caller> {
-    const runner = await this.authenticator.authenticate(request);
-    const runIdHint = runIdHintOf(request);
-    const decision = await this.resolver.resolve({ runner, access, runIdHint });
+    const identity = await this.authenticator.identify(request);
+    const { caller, decision, repository, run } = await this.decide(identity, request, access);
     const allowed = access === "write" ? decision.writeScope !== null : decision.readScopes.length > 0;
     this.log[allowed ? "info" : "warn"](
       {
         event: "scope_decision",
         access,
         allowed,
-        runner: runner.name,
-        runnerId: runner.id,
-        repository: decision.repository ?? runner.repository,
-        run: decision.job?.runId ?? runIdHint ?? runner.hint?.runId ?? null,
+        identity: identity.kind,
+        runner: identity.kind === "runner" ? caller.name : null,
+        runnerId: identity.kind === "runner" ? caller.id : null,
+        repository,
+        run,
         job: decision.job?.jobId ?? null,
         jobSource: decision.job?.source ?? null,
         readScopes: decision.readScopes,
@@ -49,7 +58,32 @@ export class CacheGate {
       },
       allowed ? "scope decided" : "scope refused",
     );
-    return { runner, decision };
+    return { caller, decision };
+  }
+
+  private async decide(
+    identity: Identity,
+    request: FastifyRequest,
+    access: Access,
+  ): Promise<Caller & { repository: string | null; run: number | null }> {
+    if (identity.kind === "github-token") {
+      const { claims } = identity;
+      return {
+        caller: { id: `github-token:${claims.repository}`, name: "github-token" },
+        decision: await this.githubTokens.decide(claims),
+        repository: claims.repository,
+        run: claims.runId,
+      };
+    }
+    const { runner } = identity;
+    const runIdHint = runIdHintOf(request);
+    const resolved = await this.resolver.resolve({ runner, access, runIdHint });
+    return {
+      caller: { id: runner.id, name: runner.name },
+      decision: resolved,
+      repository: resolved.repository ?? runner.repository,
+      run: resolved.job?.runId ?? runIdHint ?? runner.hint?.runId ?? null,
+    };
   }
 }
 

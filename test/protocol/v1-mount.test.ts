@@ -1,6 +1,7 @@
 /**
  * The v1 API is one plugin with paths relative to its mount point, so it can also be mounted
- * under a path prefix, as on runners whose ACTIONS_CACHE_URL carries a path of its own.
+ * under a path prefix, as on runners whose ACTIONS_CACHE_URL carries a path of its own (the
+ * service's own /r/<token>/ mount is tested in v1-path-credential.test.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -21,7 +22,7 @@ before(async () => {
   mounted = Fastify();
   await mounted.register(artifactCacheApi, {
     services: server.server.services,
-    prefix: "/:credential",
+    prefix: "/some/path",
   });
   await mounted.ready();
 });
@@ -35,7 +36,7 @@ test("the same routes answer under a path prefix", async () => {
   const headers = { authorization: `Bearer ${token}` };
   const reserve = await mounted.inject({
     method: "POST",
-    url: "/opaque-segment/_apis/artifactcache/caches",
+    url: "/some/path/_apis/artifactcache/caches",
     headers,
     payload: { key: "mounted", version: VERSION, cacheSize: 0 },
   });
@@ -43,14 +44,14 @@ test("the same routes answer under a path prefix", async () => {
   const cacheId = (reserve.json() as { cacheId: number }).cacheId;
   const commit = await mounted.inject({
     method: "POST",
-    url: `/opaque-segment/_apis/artifactcache/caches/${cacheId}`,
+    url: `/some/path/_apis/artifactcache/caches/${cacheId}`,
     headers,
     payload: { size: 0 },
   });
   assert.equal(commit.statusCode, 204, commit.body);
   const lookup = await mounted.inject({
     method: "GET",
-    url: `/opaque-segment/_apis/artifactcache/cache?keys=mounted&version=${VERSION}`,
+    url: `/some/path/_apis/artifactcache/cache?keys=mounted&version=${VERSION}`,
     headers,
   });
   assert.equal(lookup.statusCode, 200);

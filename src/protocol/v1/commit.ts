@@ -30,7 +30,7 @@ export function registerCommit(app: FastifyInstance, services: Services): void {
       request.log.info(
         {
           event: "cache_committed",
-          runnerId: writer.runner.id,
+          runnerId: writer.caller.id,
           entryId: committed.id,
           scope: committed.scope,
           size,

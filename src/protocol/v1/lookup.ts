@@ -23,7 +23,7 @@ export function registerLookup(app: FastifyInstance, services: Services): void {
     );
     const version = validateVersion(singleQueryValue(request.query, "version"));
 
-    const { runner, decision } = await services.gate.admit(request, "read");
+    const { caller, decision } = await services.gate.admit(request, "read");
 
     const entry =
       decision.repository === null
@@ -31,17 +31,17 @@ export function registerLookup(app: FastifyInstance, services: Services): void {
         : await findEntry(services.db, decision.repository, decision.readScopes, keys, version);
     if (!entry) {
       request.log.info(
-        { event: "cache_miss", runnerId: runner.id, keyCount: keys.length },
+        { event: "cache_miss", runnerId: caller.id, keyCount: keys.length },
         "cache miss",
       );
       return reply.code(204).send();
     }
-    await recordAccess(services.db, entry.id, runner.id);
+    await recordAccess(services.db, entry.id, caller.id);
 
     request.log.info(
       {
         event: "cache_hit",
-        runnerId: runner.id,
+        runnerId: caller.id,
         entryId: entry.id,
         scope: entry.scope,
         key: entry.key,

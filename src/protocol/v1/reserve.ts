@@ -40,13 +40,13 @@ export function registerReserve(app: FastifyInstance, services: Services): void 
         key,
         version,
         declaredSize,
-        saver: { runnerId: writer.runner.id, jobId: writer.decision.job?.jobId ?? null },
+        saver: { runnerId: writer.caller.id, jobId: writer.decision.job?.jobId ?? null },
       });
 
       request.log.info(
         {
           event: "cache_reserved",
-          runnerId: writer.runner.id,
+          runnerId: writer.caller.id,
           entryId: entry.id,
           scope: entry.scope,
           key,

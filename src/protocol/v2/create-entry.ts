@@ -23,7 +23,7 @@ export const createCacheEntry = defineRpc({
     const version = validateVersion(message.version);
     const answer = createEntryResponse.empty();
 
-    const { runner, decision } = await services.gate.admit(request, "write");
+    const { caller, decision } = await services.gate.admit(request, "write");
     if (decision.repository === null || decision.writeScope === null) {
       return { ...answer, message: `${WRITE_DENIED_PREFIX} ${decision.reason}` };
     }
@@ -34,7 +34,7 @@ export const createCacheEntry = defineRpc({
       key,
       version,
       declaredSize: null,
-      saver: { runnerId: runner.id, jobId: decision.job?.jobId ?? null },
+      saver: { runnerId: caller.id, jobId: decision.job?.jobId ?? null },
     });
     request.log.info(
       {

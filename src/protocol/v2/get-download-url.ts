@@ -19,7 +19,7 @@ export const getCacheEntryDownloadUrl = defineRpc({
     const version = validateVersion(message.version);
     const miss = getDownloadUrlResponse.empty();
 
-    const { runner, decision } = await services.gate.admit(request, "read");
+    const { caller, decision } = await services.gate.admit(request, "read");
     if (decision.repository === null || decision.readScopes.length === 0) return miss;
 
     const entry = await findEntry(services.db, decision.repository, decision.readScopes, keys, version);
@@ -28,7 +28,7 @@ export const getCacheEntryDownloadUrl = defineRpc({
       request.log.info({ event: "cache_miss", ...logged, scopes: decision.readScopes }, "cache miss");
       return miss;
     }
-    await recordAccess(services.db, entry.id, runner.id);
+    await recordAccess(services.db, entry.id, caller.id);
     request.log.info(
       { event: "cache_hit", ...logged, entryId: entry.id, scope: entry.scope, matchedKey: entry.key },
       "cache hit",

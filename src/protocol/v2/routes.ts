@@ -70,7 +70,9 @@ export async function v2Routes(app: FastifyInstance, services: Services): Promis
     return sendAnswer(reply, rpc.encode(answer, format), format);
   });
 
-  // Twirp answers every other path and method under its prefix with bad_route, never a bare 404.
+  // Twirp answers every other path and method under its prefix with bad_route, never a bare 404,
+  // unless those calls go on to the results upstream (results-passthrough.ts).
+  if (services.config.resultsUpstreamUrl !== undefined) return;
   app.all("/twirp/*", async (request) => {
     throw badRoute(`no Twirp route for ${request.method} ${request.routeOptions.url ?? "this path"}`);
   });
