@@ -1,6 +1,7 @@
 /**
  * POST /runner/job-started: the job-start report a runner's job-started hook sends
- * (ACTIONS_RUNNER_HOOK_JOB_STARTED), with the runner token as bearer and
+ * (ACTIONS_RUNNER_HOOK_JOB_STARTED, scripts/job-started-hook.sh), with the runner token as
+ * bearer or in the path (POST /r/<token>/runner/job-started, mounted in app.ts), and
  * `{repository, run_id, run_attempt}` from GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT.
  *
  * The report is only a hint for the resolver's API fallback: it is stored and answered with 202
