@@ -58,6 +58,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     secret: services.config.webhookSecret,
     db: services.db,
     jobs: services.jobs,
+    runs: services.runs,
     log: services.log,
   });
   await app.register(v1Routes, services);

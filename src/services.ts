@@ -18,6 +18,9 @@ import { JobScopeResolver } from "./scope/resolver.js";
 import { OctokitGitHubClient, type GitHubClient } from "./github/client.js";
 import { DefaultBranches } from "./scope/default-branch.js";
 import { ApiFallback } from "./scope/fallback.js";
+import { BranchProtection } from "./scope/protection.js";
+import { RunFactsSource } from "./scope/run-facts.js";
+import { RunStore } from "./scope/run-store.js";
 import { loadSecrets, type Secrets } from "./secrets.js";
 import type { BlobStore } from "./stores/blob-store.js";
 import { LocalBlobStore } from "./stores/local-blob-store.js";
@@ -31,6 +34,10 @@ export interface Services {
   runners: RunnerRegistry;
   authenticator: RunnerAuthenticator;
   jobs: JobStore;
+  /** Run facts and pushes, recorded from webhooks and GitHub's answers. */
+  runs: RunStore;
+  /** The operator's branch-protection switch. */
+  protection: BranchProtection;
   /** The GitHub App client; undefined when no App is configured (webhooks only). */
   github: GitHubClient | undefined;
   resolver: ScopeResolver;
@@ -47,11 +54,16 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const blobs = new LocalBlobStore(config.dataDir);
   const runners = new RunnerRegistry(db);
   const jobs = new JobStore(db);
+  const runs = new RunStore(db);
+  const protection = new BranchProtection(db);
   const github = config.github && new OctokitGitHubClient(config.github, log, config.resolveBudgetMs);
   const resolver = new JobScopeResolver({
     jobs,
     branches: new DefaultBranches(jobs, github, log, config.negativeCacheMs),
     fallback: github && new ApiFallback(github, jobs, log, { budgetMs: config.resolveBudgetMs, negativeCacheMs: config.negativeCacheMs }),
+    runFacts: new RunFactsSource(runs, github, log, config.negativeCacheMs),
+    runs,
+    protection,
     log,
     budgetMs: config.resolveBudgetMs,
   });
@@ -66,6 +78,8 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     runners,
     authenticator,
     jobs,
+    runs,
+    protection,
     github,
     resolver,
     gate: new CacheGate(authenticator, resolver, log, new GitHubTokenDecisions(db, log)),

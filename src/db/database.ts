@@ -8,10 +8,12 @@ import SQLite from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from "kysely";
 import type { Database } from "./schema.js";
 import * as initial from "./migrations/001-initial.js";
+import * as runFacts from "./migrations/002-run-facts.js";
 
 /** Versioned migrations, applied in name order at start. */
 const MIGRATIONS: Record<string, Migration> = {
   "001-initial": initial,
+  "002-run-facts": runFacts,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -94,6 +94,53 @@ export interface StagedBlockTable {
   received_at: number;
 }
 
+/** What GitHub said about one run attempt ("get a workflow run" or the workflow_run webhook). */
+export interface RunTable {
+  repository: string;
+  run_id: number;
+  run_attempt: number;
+  /** The installation whose webhook or token told us; facts serve only that installation's jobs. */
+  installation_id: number;
+  event: string;
+  head_branch: string | null;
+  head_sha: string | null;
+  /** `owner/name`; differs from `repository` for a run from a fork. */
+  head_repository: string | null;
+  /** JSON list of the pull requests the run listed: candidates only. */
+  listed_pull_requests: string;
+  pr_number: number | null;
+  pr_base_ref: string | null;
+  pr_base_repository: string | null;
+  /** "run" (its own list), "pulls_api" (the fork lookup) or "none"; null while not established. */
+  pr_source: string | null;
+  /** branch, tag, ambiguous or unknown; null while not determined. */
+  ref_kind: string | null;
+  /** "push_webhook", "git_refs_api" or "event". */
+  ref_kind_source: string | null;
+  /** "webhook" or "api". */
+  source: string;
+  updated_at: number;
+}
+
+/** A branch or tag push seen through the `push` webhook: which full ref points at which commit. */
+export interface PushTable {
+  repository: string;
+  /** Full ref: refs/heads/B or refs/tags/T. */
+  ref: string;
+  after_sha: string;
+  installation_id: number;
+  received_at: number;
+}
+
+/** The operator's branch-protection switch, per installation ('' repository) or repository. */
+export interface ScopeSettingTable {
+  installation_id: number;
+  repository: string;
+  /** 1 on, 0 off. */
+  branch_protection: number;
+  updated_at: number;
+}
+
 export interface Database {
   runners: RunnerTable;
   repositories: RepositoryTable;
@@ -102,4 +149,7 @@ export interface Database {
   cache_entries: CacheEntryTable;
   entry_parts: EntryPartTable;
   staged_blocks: StagedBlockTable;
+  runs: RunTable;
+  pushes: PushTable;
+  scope_settings: ScopeSettingTable;
 }

@@ -12,10 +12,19 @@ import type { GitHubAppConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import { GitHubApiError, toGitHubError } from "./errors.js";
 import { RateLimitGate } from "./rate-limit.js";
-import { parseRepository, parseWorkflowJob, type RepositoryFacts, type WorkflowJob } from "./shapes.js";
+import {
+  parsePullRequestList,
+  parseRepository,
+  parseWorkflowJob,
+  parseWorkflowRun,
+  type PullRequestSummary,
+  type RepositoryFacts,
+  type WorkflowJob,
+  type WorkflowRun,
+} from "./shapes.js";
 import { InstallationTokens } from "./tokens.js";
 
-export type { RepositoryFacts, WorkflowJob };
+export type { PullRequestSummary, RepositoryFacts, WorkflowJob, WorkflowRun };
 
 /** The REST API version this client is written against (docs.github.com, API versions). */
 export const GITHUB_API_VERSION = "2022-11-28";
@@ -26,6 +35,9 @@ export const MAX_REQUEST_TIMEOUT_MS = 10_000;
 
 const API_HEADERS = { accept: "application/vnd.github+json", "x-github-api-version": GITHUB_API_VERSION };
 const HTTP_UNAUTHORIZED = 401;
+const HTTP_NOT_FOUND = 404;
+/** One page of pull requests for one head: a fork branch rarely has more than a handful. */
+export const PULLS_PER_PAGE = 100;
 
 export interface GitHubClient {
   /**
@@ -35,6 +47,18 @@ export interface GitHubClient {
   runJobs(installationId: number, repository: string, runId: number, signal: AbortSignal): AsyncIterable<WorkflowJob[]>;
   /** The repository's name and default branch. Throws GitHubApiError. */
   repository(installationId: number, repository: string, signal: AbortSignal): Promise<RepositoryFacts>;
+  /** One attempt of a workflow run: its event, head and pull requests. Throws GitHubApiError. */
+  runAttempt(
+    installationId: number,
+    repository: string,
+    runId: number,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<WorkflowRun>;
+  /** Pull requests in any state whose head is `head` (`owner:branch`); one page. Throws GitHubApiError. */
+  pullRequestsByHead(installationId: number, repository: string, head: string, signal: AbortSignal): Promise<PullRequestSummary[]>;
+  /** Whether a full ref (refs/heads/X, refs/tags/X) exists; 404 is false, other failures throw. */
+  refExists(installationId: number, repository: string, ref: string, signal: AbortSignal): Promise<boolean>;
 }
 
 const PaginatingOctokit = Octokit.plugin(paginateRest);
@@ -96,6 +120,49 @@ export class OctokitGitHubClient implements GitHubClient {
     const get = () => request("GET /repos/{owner}/{repo}", { owner, repo });
     const response = await this.guarded(installationId, signal, get);
     return parseRepository(response.data);
+  }
+
+  async runAttempt(
+    installationId: number,
+    repository: string,
+    runId: number,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<WorkflowRun> {
+    const [owner, repo] = splitRepository(repository);
+    const request = await this.authorized(installationId, signal);
+    const route = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}";
+    const get = () => request(route, { owner, repo, run_id: runId, attempt_number: attempt });
+    const response = await this.guarded(installationId, signal, get);
+    return parseWorkflowRun(response.data);
+  }
+
+  async pullRequestsByHead(
+    installationId: number,
+    repository: string,
+    head: string,
+    signal: AbortSignal,
+  ): Promise<PullRequestSummary[]> {
+    const [owner, repo] = splitRepository(repository);
+    const request = await this.authorized(installationId, signal);
+    const query = { owner, repo, head, state: "all" as const, per_page: PULLS_PER_PAGE };
+    const response = await this.guarded(installationId, signal, () => request("GET /repos/{owner}/{repo}/pulls", query));
+    return parsePullRequestList(response.data);
+  }
+
+  async refExists(installationId: number, repository: string, ref: string, signal: AbortSignal): Promise<boolean> {
+    const [owner, repo] = splitRepository(repository);
+    const short = ref.replace(/^refs\//, "");
+    const request = await this.authorized(installationId, signal);
+    try {
+      // `{+ref}` keeps the slashes of heads/feature/x; the plain form would send them as %2F.
+      const get = () => request({ method: "GET", url: "/repos/{owner}/{repo}/git/ref/{+ref}", owner, repo, ref: short } as never);
+      await this.guarded(installationId, signal, get);
+      return true;
+    } catch (error) {
+      if (error instanceof GitHubApiError && error.kind === "http" && error.status === HTTP_NOT_FOUND) return false;
+      throw error;
+    }
   }
 
   /** A request function carrying the installation's token, the API version and the caller's signal. */

@@ -74,3 +74,95 @@ function time(value: unknown): number | null {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
 }
+
+/** A pull request as a workflow run lists it; its base repository is known by its API URL. */
+export interface ListedPullRequest {
+  number: number;
+  baseRef: string | null;
+  /** `owner/name` read from `base.repo.url`, when that URL has the /repos/owner/name form. */
+  baseRepository: string | null;
+}
+
+/**
+ * A run attempt, from "get a workflow run attempt" or the `workflow_run` webhook, which share
+ * the shape (docs.github.com, REST API, workflow runs; webhook events, workflow_run).
+ */
+export interface WorkflowRun {
+  id: number;
+  runAttempt: number;
+  event: string;
+  headBranch: string | null;
+  headSha: string | null;
+  headRepository: string | null;
+  repository: string | null;
+  pullRequests: ListedPullRequest[];
+}
+
+/** A pull request from "list pull requests" (docs.github.com, REST API, pulls). */
+export interface PullRequestSummary {
+  number: number;
+  headSha: string | null;
+  baseRef: string | null;
+  baseRepository: string | null;
+}
+
+export function parseWorkflowRun(raw: unknown): WorkflowRun {
+  const run = asObject(raw, "workflow run");
+  const event = nonEmptyString(run.event);
+  if (event === null) throw new GitHubApiError("bad_response", "workflow run has no event");
+  const listed = run.pull_requests;
+  if (listed !== undefined && listed !== null && !Array.isArray(listed)) {
+    throw new GitHubApiError("bad_response", "workflow run pull_requests is not a list");
+  }
+  return {
+    id: positiveInteger(run.id, "run.id"),
+    runAttempt: positiveInteger(run.run_attempt, "run.run_attempt"),
+    event,
+    headBranch: nonEmptyString(run.head_branch),
+    headSha: nonEmptyString(run.head_sha),
+    headRepository: fullNameOf(run.head_repository),
+    repository: fullNameOf(run.repository),
+    pullRequests: (listed ?? []).map(parseListedPullRequest),
+  };
+}
+
+function parseListedPullRequest(raw: unknown): ListedPullRequest {
+  const pr = asObject(raw, "run pull request");
+  const base = optionalObject(pr.base);
+  return {
+    number: positiveInteger(pr.number, "pull_requests[].number"),
+    baseRef: nonEmptyString(base?.ref),
+    baseRepository: repositoryFromApiUrl(optionalObject(base?.repo)?.url),
+  };
+}
+
+export function parsePullRequestList(raw: unknown): PullRequestSummary[] {
+  if (!Array.isArray(raw)) throw new GitHubApiError("bad_response", "pull request list is not a list");
+  return raw.map((item) => {
+    const pr = asObject(item, "pull request");
+    const base = optionalObject(pr.base);
+    return {
+      number: positiveInteger(pr.number, "pull.number"),
+      headSha: nonEmptyString(optionalObject(pr.head)?.sha),
+      baseRef: nonEmptyString(base?.ref),
+      baseRepository: fullNameOf(base?.repo),
+    };
+  });
+}
+
+/** `owner/name` from an API URL ending in /repos/owner/name (github.com or GHES's /api/v3). */
+function repositoryFromApiUrl(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const match = /\/repos\/([^/]+)\/([^/]+)\/?$/.exec(value);
+  return match ? `${match[1]}/${match[2]}` : null;
+}
+
+function fullNameOf(value: unknown): string | null {
+  return nonEmptyString(optionalObject(value)?.full_name);
+}
+
+function optionalObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}

@@ -51,6 +51,7 @@ export class CacheGate {
         run,
         job: decision.job?.jobId ?? null,
         jobSource: decision.job?.source ?? null,
+        trigger: decision.job?.event ?? null,
         readScopes: decision.readScopes,
         writeScope: decision.writeScope,
         reason: decision.reason,

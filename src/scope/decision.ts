@@ -23,6 +23,8 @@ export interface JobFacts {
   repository: string;
   headBranch: string | null;
   source: "webhook" | "api";
+  /** The run's trigger event, when the run's facts are known. */
+  event: string | null;
 }
 
 export interface ScopeDecision {

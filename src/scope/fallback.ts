@@ -7,12 +7,12 @@
  * One walk per runner at a time (single flight), failures remembered for a short while, and the
  * whole walk bounded by the resolve budget.
  */
-import { GitHubApiError } from "../github/errors.js";
 import type { GitHubClient, WorkflowJob } from "../github/client.js";
 import type { JobStatus } from "../db/schema.js";
 import type { Runner } from "../identity/runners.js";
 import type { Logger } from "../log.js";
-import { BudgetExceeded, withBudget } from "./budget.js";
+import { withBudget } from "./budget.js";
+import { explainGitHubFailure } from "./github-failure.js";
 import type { RunHintChoice } from "./hints.js";
 import { STATUS_RANK, type JobRecord, type JobStore } from "./job-store.js";
 import { NegativeCache } from "./negative-cache.js";
@@ -72,7 +72,7 @@ export class ApiFallback {
       }
       return { found: true, job: stored };
     } catch (error) {
-      return refused(this.explain(error, hint));
+      return refused(explainGitHubFailure(error, `listing the jobs of ${hint.repository} run ${hint.runId}`));
     }
   }
 
@@ -97,23 +97,6 @@ export class ApiFallback {
     const status = knownStatus(job.status);
     if (status !== undefined) await this.jobs.record(toRecord(job, status, repository, installationId));
     return (await this.jobs.job(job.id)) ?? undefined;
-  }
-
-  private explain(error: unknown, hint: RunHintChoice): string {
-    const what = `listing the jobs of ${hint.repository} run ${hint.runId}`;
-    if (error instanceof BudgetExceeded) return `${error.message} waiting for GitHub while ${what}`;
-    if (!(error instanceof GitHubApiError)) return `internal error while ${what}: ${(error as Error).message}`;
-    switch (error.kind) {
-      case "rate_limited":
-        const status = error.status ? ` (${error.status})` : "";
-        return `GitHub API rate limited${status} until ${new Date(error.retryAt ?? 0).toISOString()}`;
-      case "http":
-        return `GitHub API error (${error.status}) ${what}`;
-      case "timeout":
-        return `GitHub API timed out ${what}`;
-      default:
-        return `GitHub API ${error.kind} ${what}: ${error.message}`;
-    }
   }
 }
 

@@ -12,13 +12,20 @@ import type { DefaultBranches } from "./default-branch.js";
 import type { ApiFallback } from "./fallback.js";
 import { hintIsNewer, pickHint, type RunHintChoice } from "./hints.js";
 import type { JobRecord, JobStore } from "./job-store.js";
-import { jobScopes } from "./refs.js";
+import type { BranchProtection } from "./protection.js";
+import { jobScopes, unprotectedScopes } from "./refs.js";
+import type { RunFactsSource } from "./run-facts.js";
+import type { RunScopes } from "./run-scopes.js";
+import type { RunStore } from "./run-store.js";
 
 export interface ResolverDeps {
   jobs: JobStore;
   branches: DefaultBranches;
   /** Undefined when no GitHub App is configured: webhooks are then the only source. */
   fallback: ApiFallback | undefined;
+  runFacts: RunFactsSource;
+  runs: RunStore;
+  protection: BranchProtection;
   log: Logger;
   budgetMs: number;
 }
@@ -57,15 +64,17 @@ export class JobScopeResolver implements ScopeResolver {
   }
 
   private async allow(job: JobRecord, startedAt: number): Promise<ScopeDecision> {
-    const remainingMs = this.deps.budgetMs - (Date.now() - startedAt);
-    const defaultBranch = await this.deps.branches.get(job.repository, Number(job.installation_id), remainingMs);
+    const remainingMs = () => this.deps.budgetMs - (Date.now() - startedAt);
+    const installationId = Number(job.installation_id);
+    const defaultBranch = await this.deps.branches.get(job.repository, installationId, remainingMs());
+    const { scopes, event } = await this.scopesOf(job, defaultBranch, remainingMs());
     const fromApi = job.source === "api";
+    const found = fromApi ? "job in progress, confirmed by GitHub's API" : "job in progress, recorded from the workflow_job webhook";
     return {
       repository: job.repository,
-      ...jobScopes(job, defaultBranch),
-      reason: fromApi
-        ? "job in progress, confirmed by GitHub's API"
-        : "job in progress, recorded from the workflow_job webhook",
+      readScopes: scopes.readScopes,
+      writeScope: scopes.writeScope,
+      reason: `${scopes.reason}; ${found}`,
       job: {
         jobId: Number(job.id),
         runId: Number(job.run_id),
@@ -73,8 +82,26 @@ export class JobScopeResolver implements ScopeResolver {
         repository: job.repository,
         headBranch: job.head_branch,
         source: fromApi ? "api" : "webhook",
+        event,
       },
     };
+  }
+
+  /**
+   * The run's scopes, or the shared scope when the operator turned branch protection off; then
+   * only facts already stored name the event, since no question to GitHub can change the answer.
+   */
+  private async scopesOf(job: JobRecord, defaultBranch: string | null, budgetMs: number) {
+    const installationId = Number(job.installation_id);
+    const setting = await this.deps.protection.setting(installationId, job.repository);
+    if (!setting.enabled) {
+      const key = { repository: job.repository, runId: Number(job.run_id), runAttempt: Number(job.run_attempt), installationId };
+      const event = (await this.deps.runs.run(key))?.event ?? null;
+      return { scopes: unprotectedScopes(job.repository, setting, event), event };
+    }
+    const facts = await this.deps.runFacts.facts(job, budgetMs);
+    const scopes: RunScopes = jobScopes(facts, defaultBranch);
+    return { scopes, event: facts.known ? facts.facts.event : null };
   }
 
   /** The fail-closed answer, logged with who asked and why; a remembered failure logs quietly. */

@@ -12,7 +12,7 @@ export interface PullRequestFacts {
   number: number;
   /** The PR's base branch, in the base repository. */
   baseRef: string;
-  /** The repository the base branch lives in (`owner/name`), when GitHub says. */
+  /** The repository the base branch lives in (`owner/name`); unknown (null) means not readable. */
   baseRepository: string | null;
 }
 
@@ -25,6 +25,8 @@ export interface RunFacts {
   event: string;
   repository: string;
   headBranch: string | null;
+  /** The run's head commit, when GitHub said. */
+  headSha?: string | null;
   /** `owner/name` of the head repository; differs from `repository` for a fork. */
   headRepository: string | null;
   /** The pull request the run is for, when it could be established (and only then). */
@@ -41,11 +43,11 @@ export interface RunScopes {
 }
 
 /** Events whose runs GitHub lets write their own branch (or tag) and read it then the default. */
-const OWN_REF_EVENTS = new Set(["push", "workflow_dispatch", "merge_group", "create"]);
+export const OWN_REF_EVENTS = new Set(["push", "workflow_dispatch", "merge_group", "create"]);
 /** Events whose runs write and read the default branch (they always run on it). */
 const DEFAULT_BRANCH_EVENTS = new Set(["schedule", "repository_dispatch", "delete", "registry_package", "page_build"]);
 /** Pull-request events that run the PR's merge commit in the PR's own scope. */
-const PULL_REQUEST_EVENTS = new Set(["pull_request", "pull_request_review", "pull_request_review_comment"]);
+export const PULL_REQUEST_EVENTS = new Set(["pull_request", "pull_request_review", "pull_request_review_comment"]);
 /**
  * Events that someone without write access can fire while the run holds the default branch's
  * context: read-only on the default branch, as GitHub made them to stop cache poisoning.
@@ -67,7 +69,7 @@ export function runScopes(run: RunFacts, defaultBranch: string | null): RunScope
     if (pr === null) return readOnlyDefault(`${run.event} run whose pull request could not be established: read-only on the default branch`);
     const merge = pullRef(pr.number);
     // The base branch is readable only when it is certainly a branch of this repository.
-    const base = pr.baseRepository === null || pr.baseRepository === run.repository ? [branchRef(pr.baseRef)] : [];
+    const base = pr.baseRepository === run.repository ? [branchRef(pr.baseRef)] : [];
     return {
       readScopes: unique([merge, ...base, ...defaults]),
       writeScope: merge,
@@ -96,9 +98,13 @@ export function runScopes(run: RunFacts, defaultBranch: string | null): RunScope
       case "tag":
         return ownAndDefault(tagRef(run.headBranch), `${run.event} run on tag ${run.headBranch}`);
       case "ambiguous":
-        return readOnlyDefault(`${run.headBranch} names both a branch and a tag: read-only on the default branch`);
+        return readOnlyDefault(
+          `${run.event} run on ${run.headBranch}, which names both a branch and a tag: read-only on the default branch`,
+        );
       case "unknown":
-        return readOnlyDefault(`cannot tell whether ${run.headBranch} is a branch or a tag: read-only on the default branch`);
+        return readOnlyDefault(
+          `${run.event} run on ${run.headBranch}, not known to be a branch or a tag: read-only on the default branch`,
+        );
     }
   }
   return readOnlyDefault(`unknown event ${run.event}: read-only on the default branch`);

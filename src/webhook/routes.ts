@@ -7,8 +7,11 @@ import type { FastifyInstance } from "fastify";
 import type { Db } from "../db/database.js";
 import type { Logger } from "../log.js";
 import type { JobStore } from "../scope/job-store.js";
+import type { RunStore } from "../scope/run-store.js";
+import { recordPush } from "./push.js";
 import { signatureMatches } from "./signature.js";
 import { recordWorkflowJob } from "./workflow-job.js";
+import { recordWorkflowRun } from "./workflow-run.js";
 
 export const WEBHOOK_PATH = "/webhooks/github";
 /** GitHub caps payloads at 25 MB. */
@@ -18,6 +21,7 @@ export interface WebhookDeps {
   secret: string | undefined;
   db: Db;
   jobs: JobStore;
+  runs: RunStore;
   log: Logger;
 }
 
@@ -78,6 +82,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
         "workflow_job received",
       );
       message = outcome.recorded ? `workflow_job ${outcome.status} recorded` : `workflow_job ignored: ${outcome.reason}`;
+    } else if (event === "workflow_run") {
+      const outcome = await recordWorkflowRun(deps.runs, payload);
+      deps.log.info({ event: "workflow_run", delivery, ...outcome }, "workflow_run received");
+      message = outcome.recorded ? "workflow_run recorded" : `workflow_run ignored: ${outcome.reason}`;
+    } else if (event === "push") {
+      const outcome = await recordPush(deps.runs, payload);
+      deps.log.info({ event: "push", delivery, ...outcome }, "push received");
+      message = outcome.recorded ? "push recorded" : `push ignored: ${outcome.reason}`;
     }
     await deps.db
       .insertInto("webhook_deliveries")

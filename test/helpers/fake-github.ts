@@ -9,7 +9,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { jwtVerify } from "jose";
 
-export type FakeRoute = "access_tokens" | "repository" | "jobs" | "unknown";
+import { FAKE_HEAD_SHA, pullBody, refBody, runAttemptBody, type FakePull, type FakeRunFacts } from "./fake-github-runs.js";
+
+export type { FakePull, FakeRunFacts };
+export type FakeRoute = "access_tokens" | "repository" | "jobs" | "run_attempt" | "pulls" | "git_ref" | "unknown";
 
 /** GitHub caps an App JWT at ten minutes; a little clock skew is allowed either way. */
 const MAX_JWT_LIFETIME_SECONDS = 10 * 60;
@@ -54,6 +57,7 @@ export interface FakeCall {
 interface Run {
   repository: string;
   jobs: FakeJob[];
+  facts: FakeRunFacts;
 }
 
 export class FakeGitHub {
@@ -64,6 +68,9 @@ export class FakeGitHub {
   readonly issuedTokens: string[] = [];
   readonly repositories = new Map<string, { defaultBranch: string }>();
   readonly runs = new Map<number, Run>();
+  /** Existing refs per repository (refs/heads/B, refs/tags/T). */
+  readonly refs = new Map<string, Set<string>>();
+  readonly pulls = new Map<string, FakePull[]>();
   /** Lifetime of the installation tokens this fake hands out. */
   tokenLifetimeMs = TOKEN_LIFETIME_MS;
   private readonly faults = new Map<FakeRoute, Fault>();
@@ -93,9 +100,33 @@ export class FakeGitHub {
     this.repositories.set(fullName, { defaultBranch });
   }
 
-  addRun(repository: string, runId: number, jobs: FakeJob[]): void {
+  /**
+   * A run and its jobs. Its facts default to a push to the jobs' branch from the repository
+   * itself, and that branch is made to exist; `facts` says otherwise.
+   */
+  addRun(repository: string, runId: number, jobs: FakeJob[], facts: Partial<FakeRunFacts> = {}): void {
     if (!this.repositories.has(repository)) this.addRepository(repository);
-    this.runs.set(runId, { repository, jobs });
+    const first = jobs[0];
+    const full: FakeRunFacts = {
+      event: "push",
+      headBranch: first?.head_branch ?? null,
+      headSha: first?.head_sha ?? FAKE_HEAD_SHA,
+      headRepository: repository,
+      pullRequests: [],
+      ...facts,
+    };
+    this.runs.set(runId, { repository, jobs, facts: full });
+    if (facts.event === undefined && full.headBranch !== null) this.addRef(repository, `refs/heads/${full.headBranch}`);
+  }
+
+  addRef(repository: string, ref: string): void {
+    const refs = this.refs.get(repository) ?? new Set<string>();
+    refs.add(ref);
+    this.refs.set(repository, refs);
+  }
+
+  addPull(repository: string, pull: FakePull): void {
+    this.pulls.set(repository, [...(this.pulls.get(repository) ?? []), pull]);
   }
 
   /** Makes calls to `route` fail (or stall) until cleared or `times` runs out. */
@@ -159,6 +190,16 @@ export class FakeGitHub {
       return ok({ id: 1, name, full_name: repository, owner: { login: owner }, default_branch: known.defaultBranch });
     }
     if (route === "jobs") return this.jobs(repository, Number(parts[6]), url);
+    if (route === "run_attempt") return this.runAttempt(repository, Number(parts[6]), Number(parts[8]));
+    if (route === "pulls") {
+      const head = url.searchParams.get("head");
+      const found = (this.pulls.get(repository) ?? []).filter((pull) => head === null || pull.head === head);
+      return ok(found.map(pullBody));
+    }
+    if (route === "git_ref") {
+      const ref = `refs/${decodeURIComponent(parts.slice(6).join("/"))}`;
+      return this.refs.get(repository)?.has(ref) ? ok(refBody(repository, ref, FAKE_HEAD_SHA)) : error(404, "Not Found");
+    }
     return error(404, "Not Found");
   }
 
@@ -187,6 +228,15 @@ export class FakeGitHub {
   private tokenValid(authorization: string | undefined): boolean {
     const token = /^token (.+)$/i.exec(authorization ?? "")?.[1];
     return token !== undefined && this.issuedTokens.includes(token);
+  }
+
+  /** "Get a workflow run attempt": any attempt up to the latest its jobs reach. */
+  private runAttempt(repository: string, runId: number, attempt: number): Answer {
+    const run = this.runs.get(runId);
+    if (!run || run.repository !== repository) return error(404, "Not Found");
+    const latest = Math.max(...run.jobs.map((job) => job.run_attempt), 1);
+    if (attempt < 1 || attempt > latest) return error(404, "Not Found");
+    return ok(runAttemptBody(repository, runId, attempt, run.facts));
   }
 
   /** "List jobs for a workflow run": latest attempt unless filter=all, paged with a link header. */
@@ -247,6 +297,11 @@ function routeOf(method: string, pathname: string): FakeRoute {
   if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(pathname)) return "access_tokens";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+$/.test(pathname)) return "repository";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/jobs$/.test(pathname)) return "jobs";
+  if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/attempts\/\d+$/.test(pathname)) {
+    return "run_attempt";
+  }
+  if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/pulls$/.test(pathname)) return "pulls";
+  if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/git\/ref\/(heads|tags)\/.+$/.test(pathname)) return "git_ref";
   return "unknown";
 }
 
@@ -283,7 +338,7 @@ function jobBody(repository: string, job: FakeJob) {
     run_url: `https://api.github.com/repos/${repository}/actions/runs/${job.run_id}`,
     node_id: `CR_${job.id}`,
     head_branch: job.head_branch,
-    head_sha: job.head_sha ?? "0123456789abcdef0123456789abcdef01234567",
+    head_sha: job.head_sha ?? FAKE_HEAD_SHA,
     status: job.status,
     conclusion: job.status === "completed" ? "success" : null,
     created_at: started,

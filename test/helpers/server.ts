@@ -12,7 +12,7 @@ import { mintRunnerToken } from "../../src/identity/runner-token.js";
 import type { Runner } from "../../src/identity/runners.js";
 import { createLogger } from "../../src/log.js";
 import { startServer, type RunningServer } from "../../src/server.js";
-import { sendWebhook, workflowJobPayload, type JobSpec } from "./webhooks.js";
+import { runWebhooksOf, sendWebhook, workflowJobPayload, type JobSpec } from "./webhooks.js";
 
 export const TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789abcdef";
 
@@ -25,8 +25,13 @@ export interface TestServer {
   /** The raw text of every log line, for greps (a secret must appear in none). */
   rawLogs: string[];
   registerRunner(name: string, repository: string | null, installationId?: number): Promise<{ runner: Runner; token: string }>;
-  /** Posts a signed workflow_job webhook; returns the HTTP status. */
+  /**
+   * Posts the signed workflow_run and push webhooks of the job's run (unless `spec.run` is
+   * null), then its workflow_job webhook; returns the first status that is not 200, else 200.
+   */
   jobEvent(spec: JobSpec): Promise<number>;
+  /** Posts one signed webhook of any event; returns the HTTP status. */
+  webhook(event: string, payload: unknown): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -71,7 +76,15 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       return { runner, token };
     },
     async jobEvent(spec) {
-      return sendWebhook(url, TEST_WEBHOOK_SECRET, "workflow_job", workflowJobPayload(spec));
+      const statuses: number[] = [];
+      for (const hook of runWebhooksOf(spec)) {
+        statuses.push(await sendWebhook(url, TEST_WEBHOOK_SECRET, hook.event, hook.payload));
+      }
+      statuses.push(await sendWebhook(url, TEST_WEBHOOK_SECRET, "workflow_job", workflowJobPayload(spec)));
+      return statuses.find((status) => status !== 200) ?? 200;
+    },
+    async webhook(event, payload) {
+      return sendWebhook(url, TEST_WEBHOOK_SECRET, event, payload);
     },
     async close() {
       await server.close();

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { sign } from "@octokit/webhooks-methods";
+import { defaultHeadSha, pushedRefs, pushPayload, workflowRunPayload, type RunOfJob, type RunSpec } from "./run-webhooks.js";
 
 const require = createRequire(import.meta.url);
 
@@ -16,9 +17,16 @@ export interface JobSpec {
   repository: string;
   defaultBranch?: string;
   headBranch: string | null;
+  /** The job's (and its run's) head commit; one per repository and branch by default. */
+  headSha?: string;
   runnerName: string | null;
   installationId?: number;
   startedAt?: string;
+  /**
+   * The run the job belongs to, reported by `server.jobEvent` through workflow_run and push
+   * webhooks before the job itself: a push to the head branch by default; null reports none.
+   */
+  run?: RunSpec | null;
 }
 
 interface ExampleSet {
@@ -45,6 +53,7 @@ export function workflowJobPayload(spec: JobSpec): Record<string, unknown> {
     run_id: spec.runId,
     run_attempt: spec.runAttempt ?? 1,
     head_branch: spec.headBranch,
+    head_sha: spec.headSha ?? defaultHeadSha(spec.repository, spec.headBranch),
     status: spec.action,
     runner_name: spec.runnerName,
     started_at: spec.startedAt ?? new Date().toISOString(),
@@ -59,6 +68,25 @@ export function workflowJobPayload(spec: JobSpec): Record<string, unknown> {
   };
   payload.installation = { ...(payload.installation ?? {}), id: spec.installationId ?? 1 };
   return payload;
+}
+
+/**
+ * The webhooks that report a job's run, to send before the job itself: its workflow_run (unless
+ * the spec says none) and the pushes of its ref. None when `spec.run` is null.
+ */
+export function runWebhooksOf(spec: JobSpec): { event: string; payload: Record<string, unknown> }[] {
+  if (spec.run === null) return [];
+  const run: RunOfJob = {
+    runId: spec.runId,
+    runAttempt: spec.runAttempt ?? 1,
+    repository: spec.repository,
+    headBranch: spec.headBranch,
+    headSha: spec.headSha ?? defaultHeadSha(spec.repository, spec.headBranch),
+    installationId: spec.installationId ?? 1,
+    jobAction: spec.action,
+  };
+  const hooks = spec.run?.withoutWorkflowRun ? [] : [{ event: "workflow_run", payload: workflowRunPayload(run, spec.run) }];
+  return [...hooks, ...pushedRefs(run, spec.run).map((ref) => ({ event: "push", payload: pushPayload(run, ref) }))];
 }
 
 /** Posts a webhook signed with `secret`; returns the status. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { sendWebhook, workflowJobPayload } from "../helpers/webhooks.js";
+import { runWebhooksOf, sendWebhook, workflowJobPayload } from "../helpers/webhooks.js";
 import { runCli, startServe, tempDataDir } from "../cli/cli-process.js";
 
 const TOKEN_SECRET = "token-secret-0123456789abcdef0123456789";
@@ -60,7 +60,7 @@ test("no secret, token or signature appears in the server's output", async () =>
     const token = (JSON.parse(added.stdout) as { token: string }).token;
     leaks.push(token);
 
-    const job = workflowJobPayload({
+    const spec = {
       action: "in_progress",
       jobId: 501,
       runId: 601,
@@ -68,7 +68,11 @@ test("no secret, token or signature appears in the server's output", async () =>
       headBranch: "main",
       runnerName: RUNNER,
       installationId: INSTALLATION,
-    });
+    } as const;
+    for (const hook of runWebhooksOf(spec)) {
+      assert.equal(await sendWebhook(server.url, WEBHOOK_SECRET, hook.event, hook.payload), 200);
+    }
+    const job = workflowJobPayload(spec);
     assert.equal(await sendWebhook(server.url, WEBHOOK_SECRET, "workflow_job", job), 200);
     assert.equal(
       await sendWebhook(server.url, WEBHOOK_SECRET, "workflow_job", job, { signature: "sha256=00" }),

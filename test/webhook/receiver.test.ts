@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { sign } from "@octokit/webhooks-methods";
 import { signatureMatches } from "../../src/webhook/signature.js";
 import { startTestServer, TEST_WEBHOOK_SECRET, type TestServer } from "../helpers/server.js";
-import { sendWebhook, workflowJobPayload, type JobSpec } from "../helpers/webhooks.js";
+import { runWebhooksOf, sendWebhook, workflowJobPayload, type JobSpec } from "../helpers/webhooks.js";
 
 const require = createRequire(import.meta.url);
 const REPOSITORY = "octo/app";
@@ -88,6 +88,7 @@ test("a duplicate delivery is answered and changes nothing", () =>
     await server.registerRunner("runner-1", REPOSITORY);
     const payload = workflowJobPayload({ ...JOB, action: "in_progress" });
     const delivery = randomUUID();
+    for (const hook of runWebhooksOf({ ...JOB, action: "in_progress" })) await server.webhook(hook.event, hook.payload);
 
     const first = await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload, { delivery });
     const again = await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload, { delivery });
