@@ -9,10 +9,11 @@ import { CommandFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Com
 import { runnerAdd } from "./runner-add.js";
 import { runnerList } from "./runner-list.js";
 import { runnerRemove } from "./runner-remove.js";
+import { runnerSetup } from "./runner-setup.js";
 import { runnerToken } from "./runner-token.js";
 import { serve } from "./serve.js";
 
-const COMMANDS: Command[] = [serve, runnerAdd, runnerList, runnerRemove, runnerToken];
+const COMMANDS: Command[] = [serve, runnerAdd, runnerList, runnerRemove, runnerToken, runnerSetup];
 const HELP_WORDS = new Set(["help", "--help", "-h"]);
 const HELP_ENTRY = { name: "help [command]", summary: "show this list, or one command's options" };
 
