@@ -6,6 +6,7 @@
 import { ConfigError } from "../config.js";
 import { ServiceError } from "../errors.js";
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command } from "./command.js";
+import { protectionList, protectionOff, protectionOn } from "./protection.js";
 import { runnerAdd } from "./runner-add.js";
 import { runnerList } from "./runner-list.js";
 import { runnerRemove } from "./runner-remove.js";
@@ -13,7 +14,10 @@ import { runnerSetup } from "./runner-setup.js";
 import { runnerToken } from "./runner-token.js";
 import { serve } from "./serve.js";
 
-const COMMANDS: Command[] = [serve, runnerAdd, runnerList, runnerRemove, runnerToken, runnerSetup];
+const COMMANDS: Command[] = [
+  serve, runnerAdd, runnerList, runnerRemove, runnerToken, runnerSetup,
+  protectionOn, protectionOff, protectionList,
+];
 const HELP_WORDS = new Set(["help", "--help", "-h"]);
 const HELP_ENTRY = { name: "help [command]", summary: "show this list, or one command's options" };
 
