@@ -2,7 +2,13 @@
  * The HTTP server: one Fastify instance, one plugin per surface (cache protocols, data plane,
  * webhook, operator). Each plugin keeps its own body parsers and error shape.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from "fastify";
 import { ServiceError } from "./errors.js";
 import { healthRoutes } from "./operator/health.js";
 import type { Services } from "./services.js";
@@ -14,6 +20,18 @@ import { blobRoutes } from "./dataplane/routes.js";
 import { MAX_PATH_CREDENTIAL_LENGTH, PATH_CREDENTIAL_PREFIX } from "./identity/credential.js";
 import { resultsPassthrough } from "./protocol/results-passthrough.js";
 
+const BAD_REQUEST = 400;
+/** The router's own refusals, said without the URL they would otherwise quote. */
+const ROUTER_ERRORS: Record<string, string> = {
+  FST_ERR_BAD_URL: "the URL is not valid: a path segment has bad percent-encoding",
+  FST_ERR_MAX_PARAM_LENGTH: `a path segment is longer than ${MAX_PATH_CREDENTIAL_LENGTH} characters`,
+};
+
+function answerRouterError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  const message = ROUTER_ERRORS[error.code] ?? "malformed request";
+  void reply.code(error.statusCode ?? BAD_REQUEST).send({ message });
+}
+
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.log as FastifyBaseLogger,
@@ -24,6 +42,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     return503OnClosing: true,
     // A runner token in the path (/r/<token>/) is longer than Fastify's default of 100.
     routerOptions: { maxParamLength: MAX_PATH_CREDENTIAL_LENGTH },
+    // Errors the router raises before any route (bad percent-encoding, an overlong segment)
+    // would quote the URL, which under /r/ holds a runner token: answer without it.
+    frameworkErrors: answerRouterError,
   });
 
   app.addHook("onResponse", async (request, reply) => {

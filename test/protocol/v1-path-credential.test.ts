@@ -94,3 +94,14 @@ test("a bare /r/ segment without a token is not a route", async () => {
 
   assert.ok(answer.status === 401 || answer.status === 404, String(answer.status));
 });
+
+test("router refusals (bad percent-encoding, an overlong segment) do not quote the URL", async () => {
+  const badEncoding = await fetch(`${server.url}/r/${token}%ZZ/_apis/artifactcache/caches`);
+  const overlong = await fetch(`${server.url}/r/${"x".repeat(3000)}/_apis/artifactcache/caches`);
+
+  assert.equal(badEncoding.status, 400);
+  assert.doesNotMatch(await badEncoding.text(), /_apis|%ZZ/);
+  assert.ok(overlong.status >= 400 && overlong.status < 500);
+  assert.doesNotMatch(await overlong.text(), /xxxx/);
+  noLineHas(token.split(".")[2]!);
+});
