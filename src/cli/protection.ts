@@ -8,7 +8,11 @@ import { HELP_OPTION, parseFlags, positiveInteger, required } from "./args.js";
 import { EXIT_OK, UsageError, type Command } from "./command.js";
 import { withServices } from "./open-services.js";
 
-const SWITCH_OPTIONS = { ...HELP_OPTION, installation: { type: "string" }, repository: { type: "string" } } as const;
+const SWITCH_OPTIONS = {
+  ...HELP_OPTION,
+  installation: { type: "string" },
+  repository: { type: "string" },
+} as const;
 
 function switchUsage(state: "on" | "off"): string {
   return `usage: gha-cache protection ${state} --installation <id> [--repository <owner/name>]
@@ -30,12 +34,17 @@ function switchCommand(state: "on" | "off"): Command {
         process.stdout.write(`${usage}\n`);
         return EXIT_OK;
       }
-      const installationId = positiveInteger("installation", required("installation", values.installation));
+      const installationId = positiveInteger(
+        "installation",
+        required("installation", values.installation),
+      );
       const repository = values.repository ?? null;
       if (repository !== null && !REPOSITORY_NAME.test(repository)) {
         throw new UsageError(`--repository must look like owner/name, got "${repository}"`);
       }
-      await withServices((services) => services.protection.set(installationId, repository, state === "on"));
+      await withServices((services) =>
+        services.protection.set(installationId, repository, state === "on"),
+      );
       const what = repository ?? `every repository of installation ${installationId}`;
       process.stdout.write(`branch protection ${state} for ${what}\n`);
       return EXIT_OK;

@@ -55,10 +55,20 @@ export interface GitHubClient {
     attempt: number,
     signal: AbortSignal,
   ): Promise<WorkflowRun>;
-  /** Pull requests in any state whose head is `head` (`owner:branch`); one page. Throws GitHubApiError. */
-  pullRequestsByHead(installationId: number, repository: string, head: string, signal: AbortSignal): Promise<PullRequestSummary[]>;
+  /** Pull requests in any state whose head is `owner:branch`; one page. Throws GitHubApiError. */
+  pullRequestsByHead(
+    installationId: number,
+    repository: string,
+    head: string,
+    signal: AbortSignal,
+  ): Promise<PullRequestSummary[]>;
   /** Whether a full ref (refs/heads/X, refs/tags/X) exists; 404 is false, other failures throw. */
-  refExists(installationId: number, repository: string, ref: string, signal: AbortSignal): Promise<boolean>;
+  refExists(
+    installationId: number,
+    repository: string,
+    ref: string,
+    signal: AbortSignal,
+  ): Promise<boolean>;
 }
 
 const PaginatingOctokit = Octokit.plugin(paginateRest);
@@ -146,21 +156,29 @@ export class OctokitGitHubClient implements GitHubClient {
     const [owner, repo] = splitRepository(repository);
     const request = await this.authorized(installationId, signal);
     const query = { owner, repo, head, state: "all" as const, per_page: PULLS_PER_PAGE };
-    const response = await this.guarded(installationId, signal, () => request("GET /repos/{owner}/{repo}/pulls", query));
+    const list = () => request("GET /repos/{owner}/{repo}/pulls", query);
+    const response = await this.guarded(installationId, signal, list);
     return parsePullRequestList(response.data);
   }
 
-  async refExists(installationId: number, repository: string, ref: string, signal: AbortSignal): Promise<boolean> {
+  async refExists(
+    installationId: number,
+    repository: string,
+    ref: string,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const [owner, repo] = splitRepository(repository);
     const short = ref.replace(/^refs\//, "");
     const request = await this.authorized(installationId, signal);
     try {
       // `{+ref}` keeps the slashes of heads/feature/x; the plain form would send them as %2F.
-      const get = () => request({ method: "GET", url: "/repos/{owner}/{repo}/git/ref/{+ref}", owner, repo, ref: short } as never);
+      const url = "/repos/{owner}/{repo}/git/ref/{+ref}";
+      const get = () => request({ method: "GET", url, owner, repo, ref: short } as never);
       await this.guarded(installationId, signal, get);
       return true;
     } catch (error) {
-      if (error instanceof GitHubApiError && error.kind === "http" && error.status === HTTP_NOT_FOUND) return false;
+      const absent = error instanceof GitHubApiError && error.status === HTTP_NOT_FOUND;
+      if (absent && error.kind === "http") return false;
       throw error;
     }
   }

@@ -137,7 +137,9 @@ function parseListedPullRequest(raw: unknown): ListedPullRequest {
 }
 
 export function parsePullRequestList(raw: unknown): PullRequestSummary[] {
-  if (!Array.isArray(raw)) throw new GitHubApiError("bad_response", "pull request list is not a list");
+  if (!Array.isArray(raw)) {
+    throw new GitHubApiError("bad_response", "pull request list is not a list");
+  }
   return raw.map((item) => {
     const pr = asObject(item, "pull request");
     const base = optionalObject(pr.base);

@@ -72,7 +72,8 @@ export class ApiFallback {
       }
       return { found: true, job: stored };
     } catch (error) {
-      return refused(explainGitHubFailure(error, `listing the jobs of ${hint.repository} run ${hint.runId}`));
+      const what = `listing the jobs of ${hint.repository} run ${hint.runId}`;
+      return refused(explainGitHubFailure(error, what));
     }
   }
 

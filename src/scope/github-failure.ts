@@ -7,7 +7,8 @@ import { BudgetExceeded } from "./budget.js";
 
 export function explainGitHubFailure(error: unknown, what: string): string {
   if (error instanceof BudgetExceeded) return `${error.message} waiting for GitHub while ${what}`;
-  if (!(error instanceof GitHubApiError)) return `internal error while ${what}: ${(error as Error).message}`;
+  if (!(error instanceof GitHubApiError))
+    return `internal error while ${what}: ${(error as Error).message}`;
   switch (error.kind) {
     case "rate_limited": {
       const status = error.status ? ` (${error.status})` : "";

@@ -37,7 +37,8 @@ export class BranchProtection {
     const own = rows.find((row) => row.repository === repository);
     if (own) return { enabled: Number(own.branch_protection) !== OFF, decidedBy: "repository" };
     const whole = rows.find((row) => row.repository === WHOLE_INSTALLATION);
-    if (whole) return { enabled: Number(whole.branch_protection) !== OFF, decidedBy: "installation" };
+    if (whole)
+      return { enabled: Number(whole.branch_protection) !== OFF, decidedBy: "installation" };
     return { enabled: true, decidedBy: "default" };
   }
 

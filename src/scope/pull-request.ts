@@ -37,19 +37,35 @@ export async function establishPullRequest(
   }
   const fork = run.head_repository !== null && !sameRepository(run.head_repository, run.repository);
   if (!fork) {
-    return { pr: null, source: "none", why: `the run lists ${listed.length} pull requests into ${run.repository}` };
+    return {
+      pr: null,
+      source: "none",
+      why: `the run lists ${listed.length} pull requests into ${run.repository}`,
+    };
   }
   const forkOwner = run.head_repository?.split("/")[0];
   if (!forkOwner || run.head_branch === null || run.head_sha === null) {
     return { pr: null, source: "none", why: "the fork's run names no head branch or commit" };
   }
   if (github === undefined) {
-    return { pr: null, source: null, why: "no GitHub App is configured to look up the fork's pull request" };
+    return {
+      pr: null,
+      source: null,
+      why: "no GitHub App is configured to look up the fork's pull request",
+    };
   }
   const head = `${forkOwner}:${run.head_branch}`;
-  const pulls = await github.pullRequestsByHead(Number(run.installation_id), run.repository, head, signal);
+  const pulls = await github.pullRequestsByHead(
+    Number(run.installation_id),
+    run.repository,
+    head,
+    signal,
+  );
   const matching = pulls.filter(
-    (pr) => pr.headSha === run.head_sha && pr.baseRef !== null && sameRepository(pr.baseRepository, run.repository),
+    (pr) =>
+      pr.headSha === run.head_sha &&
+      pr.baseRef !== null &&
+      sameRepository(pr.baseRepository, run.repository),
   );
   const [found] = matching;
   if (matching.length !== 1 || !found?.baseRef) {

@@ -22,17 +22,27 @@ export async function determineRefKind(
   github: GitHubClient | undefined,
   signal: AbortSignal,
 ): Promise<RefKindAnswer> {
-  if (run.event === "release") return { kind: "tag", source: "event", why: "release runs are for a tag" };
+  if (run.event === "release")
+    return { kind: "tag", source: "event", why: "release runs are for a tag" };
   const name = run.head_branch;
-  if (name === null) return { kind: "unknown", source: null, why: "the run names no branch or tag" };
+  if (name === null)
+    return { kind: "unknown", source: null, why: "the run names no branch or tag" };
   const installationId = Number(run.installation_id);
   const refs = [branchRef(name), tagRef(name)];
   if (run.head_sha !== null) {
     const pushed = await runs.pushedAt(run.repository, installationId, refs, run.head_sha);
-    if (pushed.length > 0) return { ...kindOf(pushed.includes(refs[0]!), pushed.includes(refs[1]!)), source: "push_webhook" };
+    if (pushed.length > 0)
+      return {
+        ...kindOf(pushed.includes(refs[0]!), pushed.includes(refs[1]!)),
+        source: "push_webhook",
+      };
   }
   if (github === undefined) {
-    return { kind: "unknown", source: null, why: `no push of ${name} seen and no GitHub App is configured to ask` };
+    return {
+      kind: "unknown",
+      source: null,
+      why: `no push of ${name} seen and no GitHub App is configured to ask`,
+    };
   }
   const [isBranch, isTag] = await Promise.all(
     refs.map((ref) => github.refExists(installationId, run.repository, ref, signal)),

@@ -16,7 +16,11 @@ export const pullRef = (number: number) => `refs/pull/${number}/merge`;
 export function jobScopes(run: FactsOutcome, defaultBranch: string | null): RunScopes {
   const defaults = defaultBranch ? [branchRef(defaultBranch)] : [];
   if (!run.known) {
-    return { readScopes: defaults, writeScope: null, reason: `read-only on the default branch: ${run.missing}` };
+    return {
+      readScopes: defaults,
+      writeScope: null,
+      reason: `read-only on the default branch: ${run.missing}`,
+    };
   }
   const scopes = runScopes(run.facts, defaultBranch);
   const notes = run.notes.length > 0 ? ` (${run.notes.join("; ")})` : "";
@@ -24,7 +28,11 @@ export function jobScopes(run: FactsOutcome, defaultBranch: string | null): RunS
 }
 
 /** Branch protection switched off: one shared scope, and the reason says so and why. */
-export function unprotectedScopes(repository: string, setting: ProtectionSetting, event: string | null): RunScopes {
+export function unprotectedScopes(
+  repository: string,
+  setting: ProtectionSetting,
+  event: string | null,
+): RunScopes {
   const scopes = sharedScopes();
   const by = setting.decidedBy === "repository" ? "for this repository" : "for its installation";
   return {

@@ -66,10 +66,13 @@ export class JobScopeResolver implements ScopeResolver {
   private async allow(job: JobRecord, startedAt: number): Promise<ScopeDecision> {
     const remainingMs = () => this.deps.budgetMs - (Date.now() - startedAt);
     const installationId = Number(job.installation_id);
-    const defaultBranch = await this.deps.branches.get(job.repository, installationId, remainingMs());
+    const { branches } = this.deps;
+    const defaultBranch = await branches.get(job.repository, installationId, remainingMs());
     const { scopes, event } = await this.scopesOf(job, defaultBranch, remainingMs());
     const fromApi = job.source === "api";
-    const found = fromApi ? "job in progress, confirmed by GitHub's API" : "job in progress, recorded from the workflow_job webhook";
+    const found = fromApi
+      ? "job in progress, confirmed by GitHub's API"
+      : "job in progress, recorded from the workflow_job webhook";
     return {
       repository: job.repository,
       readScopes: scopes.readScopes,
@@ -95,7 +98,12 @@ export class JobScopeResolver implements ScopeResolver {
     const installationId = Number(job.installation_id);
     const setting = await this.deps.protection.setting(installationId, job.repository);
     if (!setting.enabled) {
-      const key = { repository: job.repository, runId: Number(job.run_id), runAttempt: Number(job.run_attempt), installationId };
+      const key = {
+        repository: job.repository,
+        runId: Number(job.run_id),
+        runAttempt: Number(job.run_attempt),
+        installationId,
+      };
       const event = (await this.deps.runs.run(key))?.event ?? null;
       return { scopes: unprotectedScopes(job.repository, setting, event), event };
     }

@@ -51,8 +51,16 @@ export class RunFactsSource {
         return gathered;
       }));
     // The job and its run come from GitHub separately; if they disagree, neither is trusted.
-    if (outcome.known && job.head_sha !== null && outcome.facts.headSha !== null && job.head_sha !== outcome.facts.headSha) {
-      return { known: false, missing: `run ${key.runId} names commit ${outcome.facts.headSha}, its job ${job.head_sha}` };
+    if (
+      outcome.known &&
+      job.head_sha !== null &&
+      outcome.facts.headSha !== null &&
+      job.head_sha !== outcome.facts.headSha
+    ) {
+      return {
+        known: false,
+        missing: `run ${key.runId} names commit ${outcome.facts.headSha}, its job ${job.head_sha}`,
+      };
     }
     return outcome;
   }
@@ -62,12 +70,18 @@ export class RunFactsSource {
     let row = await this.runs.run(key);
     if (row === undefined) {
       if (this.github === undefined) {
-        return { known: false, missing: `no workflow_run webhook for run ${key.runId} attempt ${key.runAttempt} and no GitHub App to ask` };
+        return {
+          known: false,
+          missing: `no workflow_run webhook for run ${key.runId} attempt ${key.runAttempt} and no GitHub App to ask`,
+        };
       }
       try {
         row = await this.fetch(key, this.github, deadline);
       } catch (error) {
-        return { known: false, missing: `trigger event unknown: ${explainGitHubFailure(error, what)}` };
+        return {
+          known: false,
+          missing: `trigger event unknown: ${explainGitHubFailure(error, what)}`,
+        };
       }
     }
     const notes: string[] = [];
@@ -81,14 +95,35 @@ export class RunFactsSource {
     const run = await withBudget(deadline - startedAt, (signal) =>
       github.runAttempt(key.installationId, key.repository, key.runId, key.runAttempt, signal),
     );
-    if (run.id !== key.runId || run.runAttempt !== key.runAttempt || (run.repository !== null && !sameRepository(run.repository, key.repository))) {
-      throw new Error(`GitHub answered about run ${run.id} attempt ${run.runAttempt} of ${run.repository ?? "?"}`);
+    if (
+      run.id !== key.runId ||
+      run.runAttempt !== key.runAttempt ||
+      (run.repository !== null && !sameRepository(run.repository, key.repository))
+    ) {
+      throw new Error(
+        `GitHub answered about run ${run.id} attempt ${run.runAttempt} of ${run.repository ?? "?"}`,
+      );
     }
     const { event, headBranch, headSha, headRepository, pullRequests } = run;
-    await this.runs.record({ ...key, event, headBranch, headSha, headRepository, listedPullRequests: pullRequests, source: "api" });
+    await this.runs.record({
+      ...key,
+      event,
+      headBranch,
+      headSha,
+      headRepository,
+      listedPullRequests: pullRequests,
+      source: "api",
+    });
     this.log.info(
-      { event: "github_run_fetched", repository: key.repository, run: key.runId, attempt: key.runAttempt, trigger: event,
-        headRepository, durationMs: Date.now() - startedAt },
+      {
+        event: "github_run_fetched",
+        repository: key.repository,
+        run: key.runId,
+        attempt: key.runAttempt,
+        trigger: event,
+        headRepository,
+        durationMs: Date.now() - startedAt,
+      },
       "asked GitHub for the run's facts",
     );
     const row = await this.runs.run(key);
@@ -100,12 +135,17 @@ export class RunFactsSource {
     if (!PULL_REQUEST_EVENTS.has(row.event)) return null;
     if (row.pr_source !== null) return storedPullRequest(row);
     try {
-      const answer = await withBudget(deadline - Date.now(), (signal) => establishPullRequest(row, this.github, signal));
-      if (answer.source !== null) await this.runs.setPullRequest(keyOf(row), answer.pr, answer.source);
+      const answer = await withBudget(deadline - Date.now(), (signal) =>
+        establishPullRequest(row, this.github, signal),
+      );
+      if (answer.source !== null)
+        await this.runs.setPullRequest(keyOf(row), answer.pr, answer.source);
       else notes.push(`pull request not established: ${answer.why}`);
       return answer.pr;
     } catch (error) {
-      notes.push(`pull request not established: ${explainGitHubFailure(error, "looking up the fork's pull request")}`);
+      notes.push(
+        `pull request not established: ${explainGitHubFailure(error, "looking up the fork's pull request")}`,
+      );
       return null;
     }
   }
@@ -114,12 +154,17 @@ export class RunFactsSource {
     if (!OWN_REF_EVENTS.has(row.event) && row.event !== "release") return "unknown";
     if (row.ref_kind !== null) return row.ref_kind as RefKind;
     try {
-      const answer = await withBudget(deadline - Date.now(), (signal) => determineRefKind(row, this.runs, this.github, signal));
-      if (answer.source !== null) await this.runs.setRefKind(keyOf(row), answer.kind, answer.source);
+      const answer = await withBudget(deadline - Date.now(), (signal) =>
+        determineRefKind(row, this.runs, this.github, signal),
+      );
+      if (answer.source !== null)
+        await this.runs.setRefKind(keyOf(row), answer.kind, answer.source);
       else notes.push(`branch or tag not determined: ${answer.why}`);
       return answer.kind;
     } catch (error) {
-      notes.push(`branch or tag not determined: ${explainGitHubFailure(error, `reading the refs named ${row.head_branch}`)}`);
+      notes.push(
+        `branch or tag not determined: ${explainGitHubFailure(error, `reading the refs named ${row.head_branch}`)}`,
+      );
       return "unknown";
     }
   }
@@ -133,8 +178,14 @@ export class RunFactsSource {
     if (this.github !== undefined) this.incomplete.set(id, outcome);
     const reason = outcome.known ? outcome.notes.join("; ") : outcome.missing;
     this.log.warn(
-      { event: "run_facts_incomplete", repository: key.repository, run: key.runId, attempt: key.runAttempt,
-        trigger: outcome.known ? outcome.facts.event : null, reason },
+      {
+        event: "run_facts_incomplete",
+        repository: key.repository,
+        run: key.runId,
+        attempt: key.runAttempt,
+        trigger: outcome.known ? outcome.facts.event : null,
+        reason,
+      },
       "run facts incomplete: the run's scopes are narrowed",
     );
   }
@@ -151,7 +202,11 @@ function keyOf(row: RunRecord): RunKey {
 
 function storedPullRequest(row: RunRecord) {
   if (row.pr_source === "none" || row.pr_number === null || row.pr_base_ref === null) return null;
-  return { number: Number(row.pr_number), baseRef: row.pr_base_ref, baseRepository: row.pr_base_repository };
+  return {
+    number: Number(row.pr_number),
+    baseRef: row.pr_base_ref,
+    baseRepository: row.pr_base_repository,
+  };
 }
 
 function toFacts(row: RunRecord, pullRequest: RunFacts["pullRequest"], refKind: RefKind): RunFacts {

@@ -47,7 +47,11 @@ export const OWN_REF_EVENTS = new Set(["push", "workflow_dispatch", "merge_group
 /** Events whose runs write and read the default branch (they always run on it). */
 const DEFAULT_BRANCH_EVENTS = new Set(["schedule", "repository_dispatch", "delete", "registry_package", "page_build"]);
 /** Pull-request events that run the PR's merge commit in the PR's own scope. */
-export const PULL_REQUEST_EVENTS = new Set(["pull_request", "pull_request_review", "pull_request_review_comment"]);
+export const PULL_REQUEST_EVENTS = new Set([
+  "pull_request",
+  "pull_request_review",
+  "pull_request_review_comment",
+]);
 /**
  * Events that someone without write access can fire while the run holds the default branch's
  * context: read-only on the default branch, as GitHub made them to stop cache poisoning.
@@ -99,11 +103,13 @@ export function runScopes(run: RunFacts, defaultBranch: string | null): RunScope
         return ownAndDefault(tagRef(run.headBranch), `${run.event} run on tag ${run.headBranch}`);
       case "ambiguous":
         return readOnlyDefault(
-          `${run.event} run on ${run.headBranch}, which names both a branch and a tag: read-only on the default branch`,
+          `${run.event} run on ${run.headBranch}, which names both a branch and a tag: ` +
+            "read-only on the default branch",
         );
       case "unknown":
         return readOnlyDefault(
-          `${run.event} run on ${run.headBranch}, not known to be a branch or a tag: read-only on the default branch`,
+          `${run.event} run on ${run.headBranch}, not known to be a branch or a tag: ` +
+            "read-only on the default branch",
         );
     }
   }

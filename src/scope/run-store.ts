@@ -85,7 +85,11 @@ export class RunStore {
       .execute();
   }
 
-  async setPullRequest(key: RunKey, pr: PullRequestFacts | null, source: PullRequestSource): Promise<void> {
+  async setPullRequest(
+    key: RunKey,
+    pr: PullRequestFacts | null,
+    source: PullRequestSource,
+  ): Promise<void> {
     await this.update(key, {
       pr_number: pr?.number ?? null,
       pr_base_ref: pr?.baseRef ?? null,
@@ -99,16 +103,34 @@ export class RunStore {
   }
 
   /** Records a branch or tag push: `ref` now points at `afterSha`. */
-  async recordPush(repository: string, ref: string, afterSha: string, installationId: number): Promise<void> {
+  async recordPush(
+    repository: string,
+    ref: string,
+    afterSha: string,
+    installationId: number,
+  ): Promise<void> {
     await this.db
       .insertInto("pushes")
-      .values({ repository, ref, after_sha: afterSha, installation_id: installationId, received_at: Date.now() })
-      .onConflict((oc) => oc.columns(["repository", "ref", "after_sha"]).doUpdateSet({ received_at: Date.now() }))
+      .values({
+        repository,
+        ref,
+        after_sha: afterSha,
+        installation_id: installationId,
+        received_at: Date.now(),
+      })
+      .onConflict((oc) =>
+        oc.columns(["repository", "ref", "after_sha"]).doUpdateSet({ received_at: Date.now() }),
+      )
       .execute();
   }
 
   /** Which of `refs` were pushed to exactly `sha`, as this installation's webhooks reported. */
-  async pushedAt(repository: string, installationId: number, refs: string[], sha: string): Promise<string[]> {
+  async pushedAt(
+    repository: string,
+    installationId: number,
+    refs: string[],
+    sha: string,
+  ): Promise<string[]> {
     const rows = await this.db
       .selectFrom("pushes")
       .select("ref")

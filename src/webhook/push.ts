@@ -29,13 +29,17 @@ export async function recordPush(runs: RunStore, payload: PushPayload): Promise<
   const repository = payload.repository?.full_name;
   const installationId = payload.installation?.id;
   const { ref, after } = payload;
-  if (typeof repository !== "string") return { recorded: false, reason: "payload has no repository.full_name" };
-  if (typeof installationId !== "number") return { recorded: false, reason: "payload has no installation id" };
-  if (typeof ref !== "string" || !SCOPE_REF.test(ref)) return { recorded: false, reason: "not a branch or tag push" };
+  if (typeof repository !== "string")
+    return { recorded: false, reason: "payload has no repository.full_name" };
+  if (typeof installationId !== "number")
+    return { recorded: false, reason: "payload has no installation id" };
+  if (typeof ref !== "string" || !SCOPE_REF.test(ref))
+    return { recorded: false, reason: "not a branch or tag push" };
   if (payload.deleted === true || typeof after !== "string" || NO_COMMIT.test(after)) {
     return { recorded: false, reason: "the ref was deleted", repository, ref };
   }
-  if (!COMMIT_SHA.test(after)) return { recorded: false, reason: "after is not a commit id", repository, ref };
+  if (!COMMIT_SHA.test(after))
+    return { recorded: false, reason: "after is not a commit id", repository, ref };
   await runs.recordPush(repository, ref, after, installationId);
   return { recorded: true, reason: "recorded", repository, ref };
 }

@@ -85,7 +85,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
     } else if (event === "workflow_run") {
       const outcome = await recordWorkflowRun(deps.runs, payload);
       deps.log.info({ event: "workflow_run", delivery, ...outcome }, "workflow_run received");
-      message = outcome.recorded ? "workflow_run recorded" : `workflow_run ignored: ${outcome.reason}`;
+      message = outcome.recorded
+        ? "workflow_run recorded"
+        : `workflow_run ignored: ${outcome.reason}`;
     } else if (event === "push") {
       const outcome = await recordPush(deps.runs, payload);
       deps.log.info({ event: "push", delivery, ...outcome }, "push received");

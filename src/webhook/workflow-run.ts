@@ -26,11 +26,16 @@ interface WorkflowRunPayload {
   installation?: { id?: unknown };
 }
 
-export async function recordWorkflowRun(runs: RunStore, payload: WorkflowRunPayload): Promise<WorkflowRunOutcome> {
+export async function recordWorkflowRun(
+  runs: RunStore,
+  payload: WorkflowRunPayload,
+): Promise<WorkflowRunOutcome> {
   const repository = payload.repository?.full_name;
   const installationId = payload.installation?.id;
-  if (typeof repository !== "string") return { recorded: false, reason: "payload has no repository.full_name" };
-  if (typeof installationId !== "number") return { recorded: false, reason: "payload has no installation id" };
+  if (typeof repository !== "string")
+    return { recorded: false, reason: "payload has no repository.full_name" };
+  if (typeof installationId !== "number")
+    return { recorded: false, reason: "payload has no installation id" };
   if (!ACTIONS.has(String(payload.action))) {
     return { recorded: false, reason: `unknown workflow_run action ${String(payload.action)}` };
   }
@@ -52,5 +57,12 @@ export async function recordWorkflowRun(runs: RunStore, payload: WorkflowRunPayl
     listedPullRequests: run.pullRequests,
     source: "webhook",
   });
-  return { recorded: true, reason: "recorded", runId: run.id, runAttempt: run.runAttempt, repository, trigger: run.event };
+  return {
+    recorded: true,
+    reason: "recorded",
+    runId: run.id,
+    runAttempt: run.runAttempt,
+    repository,
+    trigger: run.event,
+  };
 }

@@ -18,7 +18,10 @@ after(async () => {
 });
 
 test("protection off for a repository, then on for its installation, are listed as set", async () => {
-  const off = await runCli(["protection", "off", "--installation", "7", "--repository", "octo/app"], env);
+  const off = await runCli(
+    ["protection", "off", "--installation", "7", "--repository", "octo/app"],
+    env,
+  );
   const on = await runCli(["protection", "on", "--installation", "7"], env);
   const listed = await runCli(["protection", "list", "--json"], env);
 
@@ -26,9 +29,13 @@ test("protection off for a repository, then on for its installation, are listed 
   assert.match(off.stdout, /branch protection off for octo\/app/);
   assert.equal(on.code, 0, on.stderr);
   assert.deepEqual(
-    (JSON.parse(listed.stdout) as { installationId: number; repository: string | null; enabled: boolean }[]).map(
-      ({ installationId, repository, enabled }) => ({ installationId, repository, enabled }),
-    ),
+    (
+      JSON.parse(listed.stdout) as {
+        installationId: number;
+        repository: string | null;
+        enabled: boolean;
+      }[]
+    ).map(({ installationId, repository, enabled }) => ({ installationId, repository, enabled })),
     [
       { installationId: 7, repository: null, enabled: true },
       { installationId: 7, repository: "octo/app", enabled: false },
@@ -38,7 +45,10 @@ test("protection off for a repository, then on for its installation, are listed 
 
 test("protection without an installation, or with a malformed repository, is a usage error", async () => {
   const missing = await runCli(["protection", "off"], env);
-  const malformed = await runCli(["protection", "off", "--installation", "7", "--repository", "not a repo"], env);
+  const malformed = await runCli(
+    ["protection", "off", "--installation", "7", "--repository", "not a repo"],
+    env,
+  );
 
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--installation is required/);

@@ -23,10 +23,21 @@ export interface FakeRunFacts {
 /** What the fake's job bodies say when a job names no commit. */
 export const FAKE_HEAD_SHA = "0123456789abcdef0123456789abcdef01234567";
 
-export function runAttemptBody(repository: string, runId: number, attempt: number, facts: FakeRunFacts) {
+export function runAttemptBody(
+  repository: string,
+  runId: number,
+  attempt: number,
+  facts: FakeRunFacts,
+) {
   const repo = (fullName: string) => {
     const [login, name] = fullName.split("/");
-    return { id: 1, name, full_name: fullName, owner: { login }, url: `https://api.github.com/repos/${fullName}` };
+    return {
+      id: 1,
+      name,
+      full_name: fullName,
+      owner: { login },
+      url: `https://api.github.com/repos/${fullName}`,
+    };
   };
   return {
     id: runId,
@@ -41,8 +52,16 @@ export function runAttemptBody(repository: string, runId: number, attempt: numbe
     pull_requests: facts.pullRequests.map((pr) => ({
       id: pr.number * 10,
       number: pr.number,
-      head: { ref: facts.headBranch, sha: facts.headSha, repo: { id: 2, url: repo(facts.headRepository).url } },
-      base: { ref: pr.baseRef, sha: "f".repeat(40), repo: { id: 1, url: repo(pr.baseRepository).url } },
+      head: {
+        ref: facts.headBranch,
+        sha: facts.headSha,
+        repo: { id: 2, url: repo(facts.headRepository).url },
+      },
+      base: {
+        ref: pr.baseRef,
+        sha: "f".repeat(40),
+        repo: { id: 1, url: repo(pr.baseRepository).url },
+      },
     })),
   };
 }
@@ -53,11 +72,24 @@ export function pullBody(pull: FakePull) {
   return {
     number: pull.number,
     state: "open",
-    head: { label: pull.head, ref: pull.head.slice(pull.head.indexOf(":") + 1), sha: pull.headSha, user: { login: headOwner } },
-    base: { label: `${baseOwner}:${pull.baseRef}`, ref: pull.baseRef, repo: { full_name: pull.baseRepository } },
+    head: {
+      label: pull.head,
+      ref: pull.head.slice(pull.head.indexOf(":") + 1),
+      sha: pull.headSha,
+      user: { login: headOwner },
+    },
+    base: {
+      label: `${baseOwner}:${pull.baseRef}`,
+      ref: pull.baseRef,
+      repo: { full_name: pull.baseRepository },
+    },
   };
 }
 
 export function refBody(repository: string, ref: string, sha: string) {
-  return { ref, url: `https://api.github.com/repos/${repository}/git/${ref}`, object: { type: "commit", sha } };
+  return {
+    ref,
+    url: `https://api.github.com/repos/${repository}/git/${ref}`,
+    object: { type: "commit", sha },
+  };
 }

@@ -9,10 +9,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { jwtVerify } from "jose";
 
-import { FAKE_HEAD_SHA, pullBody, refBody, runAttemptBody, type FakePull, type FakeRunFacts } from "./fake-github-runs.js";
+import {
+  FAKE_HEAD_SHA,
+  pullBody,
+  refBody,
+  runAttemptBody,
+  type FakePull,
+  type FakeRunFacts,
+} from "./fake-github-runs.js";
 
 export type { FakePull, FakeRunFacts };
-export type FakeRoute = "access_tokens" | "repository" | "jobs" | "run_attempt" | "pulls" | "git_ref" | "unknown";
+export type FakeRoute =
+  | "access_tokens"
+  | "repository"
+  | "jobs"
+  | "run_attempt"
+  | "pulls"
+  | "git_ref"
+  | "unknown";
 
 /** GitHub caps an App JWT at ten minutes; a little clock skew is allowed either way. */
 const MAX_JWT_LIFETIME_SECONDS = 10 * 60;
@@ -104,7 +118,12 @@ export class FakeGitHub {
    * A run and its jobs. Its facts default to a push to the jobs' branch from the repository
    * itself, and that branch is made to exist; `facts` says otherwise.
    */
-  addRun(repository: string, runId: number, jobs: FakeJob[], facts: Partial<FakeRunFacts> = {}): void {
+  addRun(
+    repository: string,
+    runId: number,
+    jobs: FakeJob[],
+    facts: Partial<FakeRunFacts> = {},
+  ): void {
     if (!this.repositories.has(repository)) this.addRepository(repository);
     const first = jobs[0];
     const full: FakeRunFacts = {
@@ -116,7 +135,9 @@ export class FakeGitHub {
       ...facts,
     };
     this.runs.set(runId, { repository, jobs, facts: full });
-    if (facts.event === undefined && full.headBranch !== null) this.addRef(repository, `refs/heads/${full.headBranch}`);
+    if (facts.event === undefined && full.headBranch !== null) {
+      this.addRef(repository, `refs/heads/${full.headBranch}`);
+    }
   }
 
   addRef(repository: string, ref: string): void {
@@ -190,15 +211,19 @@ export class FakeGitHub {
       return ok({ id: 1, name, full_name: repository, owner: { login: owner }, default_branch: known.defaultBranch });
     }
     if (route === "jobs") return this.jobs(repository, Number(parts[6]), url);
-    if (route === "run_attempt") return this.runAttempt(repository, Number(parts[6]), Number(parts[8]));
+    if (route === "run_attempt") {
+      return this.runAttempt(repository, Number(parts[6]), Number(parts[8]));
+    }
     if (route === "pulls") {
       const head = url.searchParams.get("head");
-      const found = (this.pulls.get(repository) ?? []).filter((pull) => head === null || pull.head === head);
+      const pulls = this.pulls.get(repository) ?? [];
+      const found = pulls.filter((pull) => head === null || pull.head === head);
       return ok(found.map(pullBody));
     }
     if (route === "git_ref") {
       const ref = `refs/${decodeURIComponent(parts.slice(6).join("/"))}`;
-      return this.refs.get(repository)?.has(ref) ? ok(refBody(repository, ref, FAKE_HEAD_SHA)) : error(404, "Not Found");
+      const known = this.refs.get(repository)?.has(ref);
+      return known ? ok(refBody(repository, ref, FAKE_HEAD_SHA)) : error(404, "Not Found");
     }
     return error(404, "Not Found");
   }
@@ -297,11 +322,11 @@ function routeOf(method: string, pathname: string): FakeRoute {
   if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(pathname)) return "access_tokens";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+$/.test(pathname)) return "repository";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/jobs$/.test(pathname)) return "jobs";
-  if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/attempts\/\d+$/.test(pathname)) {
-    return "run_attempt";
-  }
+  const attempt = /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/attempts\/\d+$/;
+  if (method === "GET" && attempt.test(pathname)) return "run_attempt";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/pulls$/.test(pathname)) return "pulls";
-  if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/git\/ref\/(heads|tags)\/.+$/.test(pathname)) return "git_ref";
+  const gitRef = /^\/repos\/[^/]+\/[^/]+\/git\/ref\/(heads|tags)\/.+$/;
+  if (method === "GET" && gitRef.test(pathname)) return "git_ref";
   return "unknown";
 }
 

@@ -42,19 +42,32 @@ export interface RunOfJob {
 
 /** The head commit of a test job unless it names one: the same for every job of a branch. */
 export function defaultHeadSha(repository: string, headBranch: string | null): string {
-  return createHash("sha1").update(`${repository}@${headBranch ?? ""}`).digest("hex");
+  return createHash("sha1")
+    .update(`${repository}@${headBranch ?? ""}`)
+    .digest("hex");
 }
 
 /** A pull_request run for PR `number` into `baseRef`; a fork's run lists no pull request. */
 export function pullRequestRun(number: number, baseRef: string, fork?: string): RunSpec {
-  return { event: "pull_request", headRepository: fork, pullRequests: fork ? [] : [{ number, baseRef }], pushes: [] };
+  return {
+    event: "pull_request",
+    headRepository: fork,
+    pullRequests: fork ? [] : [{ number, baseRef }],
+    pushes: [],
+  };
 }
 
 /** A push of a tag: the head branch's name is reported pushed as refs/tags/<name>. */
 export const TAG_RUN: RunSpec = { event: "push", pushes: ["tag"] };
 
-function example(name: string, pick: (example: Record<string, any>) => boolean): Record<string, any> {
-  const all = require("@octokit/webhooks-examples/api.github.com/index.json") as { name: string; examples: any[] }[];
+function example(
+  name: string,
+  pick: (example: Record<string, any>) => boolean,
+): Record<string, any> {
+  const all = require("@octokit/webhooks-examples/api.github.com/index.json") as {
+    name: string;
+    examples: any[];
+  }[];
   const found = all.find((set) => set.name === name)?.examples.find(pick);
   if (!found) throw new Error(`no ${name} example in @octokit/webhooks-examples`);
   return structuredClone(found) as Record<string, any>;
@@ -69,7 +82,8 @@ export function workflowRunPayload(job: RunOfJob, spec: RunSpec = {}): Record<st
   const payload = example("workflow_run", () => true);
   const headRepository = spec.headRepository ?? job.repository;
   const repository = repositoryPart(payload.repository, job.repository);
-  payload.action = job.jobAction === "queued" || job.jobAction === "waiting" ? "requested" : job.jobAction;
+  payload.action =
+    job.jobAction === "queued" || job.jobAction === "waiting" ? "requested" : job.jobAction;
   payload.repository = repository;
   payload.installation = { id: job.installationId };
   payload.workflow_run = {
@@ -90,7 +104,11 @@ export function workflowRunPayload(job: RunOfJob, spec: RunSpec = {}): Record<st
 /** GitHub's minimal pull request object on a run: the base repository by id, URL and name. */
 function listedPr(pr: ListedPr, job: RunOfJob) {
   const base = pr.baseRepository ?? job.repository;
-  const repo = (fullName: string) => ({ id: 1, url: `https://api.github.com/repos/${fullName}`, name: fullName.split("/")[1] });
+  const repo = (fullName: string) => ({
+    id: 1,
+    url: `https://api.github.com/repos/${fullName}`,
+    name: fullName.split("/")[1],
+  });
   return {
     id: pr.number * 10,
     number: pr.number,
@@ -101,7 +119,10 @@ function listedPr(pr: ListedPr, job: RunOfJob) {
 }
 
 export function pushPayload(job: RunOfJob, ref: string): Record<string, unknown> {
-  const payload = example("push", (e) => typeof e.ref === "string" && e.ref.startsWith("refs/heads/"));
+  const payload = example(
+    "push",
+    (e) => typeof e.ref === "string" && e.ref.startsWith("refs/heads/"),
+  );
   payload.ref = ref;
   payload.after = job.headSha;
   payload.deleted = false;

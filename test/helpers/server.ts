@@ -80,7 +80,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       for (const hook of runWebhooksOf(spec)) {
         statuses.push(await sendWebhook(url, TEST_WEBHOOK_SECRET, hook.event, hook.payload));
       }
-      statuses.push(await sendWebhook(url, TEST_WEBHOOK_SECRET, "workflow_job", workflowJobPayload(spec)));
+      const job = workflowJobPayload(spec);
+      statuses.push(await sendWebhook(url, TEST_WEBHOOK_SECRET, "workflow_job", job));
       return statuses.find((status) => status !== 200) ?? 200;
     },
     async webhook(event, payload) {

@@ -5,7 +5,14 @@
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { sign } from "@octokit/webhooks-methods";
-import { defaultHeadSha, pushedRefs, pushPayload, workflowRunPayload, type RunOfJob, type RunSpec } from "./run-webhooks.js";
+import {
+  defaultHeadSha,
+  pushedRefs,
+  pushPayload,
+  workflowRunPayload,
+  type RunOfJob,
+  type RunSpec,
+} from "./run-webhooks.js";
 
 const require = createRequire(import.meta.url);
 
@@ -70,11 +77,16 @@ export function workflowJobPayload(spec: JobSpec): Record<string, unknown> {
   return payload;
 }
 
+interface Hook {
+  event: string;
+  payload: Record<string, unknown>;
+}
+
 /**
  * The webhooks that report a job's run, to send before the job itself: its workflow_run (unless
  * the spec says none) and the pushes of its ref. None when `spec.run` is null.
  */
-export function runWebhooksOf(spec: JobSpec): { event: string; payload: Record<string, unknown> }[] {
+export function runWebhooksOf(spec: JobSpec): Hook[] {
   if (spec.run === null) return [];
   const run: RunOfJob = {
     runId: spec.runId,
@@ -85,8 +97,12 @@ export function runWebhooksOf(spec: JobSpec): { event: string; payload: Record<s
     installationId: spec.installationId ?? 1,
     jobAction: spec.action,
   };
-  const hooks = spec.run?.withoutWorkflowRun ? [] : [{ event: "workflow_run", payload: workflowRunPayload(run, spec.run) }];
-  return [...hooks, ...pushedRefs(run, spec.run).map((ref) => ({ event: "push", payload: pushPayload(run, ref) }))];
+  const hooks: Hook[] = [];
+  if (!spec.run?.withoutWorkflowRun) {
+    hooks.push({ event: "workflow_run", payload: workflowRunPayload(run, spec.run) });
+  }
+  for (const ref of pushedRefs(run, spec.run)) hooks.push({ event: "push", payload: pushPayload(run, ref) });
+  return hooks;
 }
 
 /** Posts a webhook signed with `secret`; returns the status. */

@@ -27,14 +27,22 @@ const onBranch = (server: TestServer, headBranch: string, repository = REPOSITOR
 test("a fork pull request whose head branch is named main saves to its merge ref, never to refs/heads/main", () =>
   withServer(async (server) => {
     // The fork's run lists its pull request (GitHub's webhook sometimes does; see run-facts tests).
-    const run = { event: "pull_request", headRepository: FORK, pullRequests: [{ number: 12, baseRef: "main" }] };
+    const run = {
+      event: "pull_request",
+      headRepository: FORK,
+      pullRequests: [{ number: 12, baseRef: "main" }],
+    };
     const fork = await startJob(server, { repository: REPOSITORY, headBranch: "main", run });
 
     assert.equal((await save(server, fork, "poison")).status, 201);
     const main = await onBranch(server, "main");
 
     assert.equal(await restore(server, fork, "poison"), "refs/pull/12/merge");
-    assert.equal(await restore(server, main, "poison"), null, "a push job on main never sees the fork's entry");
+    assert.equal(
+      await restore(server, main, "poison"),
+      null,
+      "a push job on main never sees the fork's entry",
+    );
   }));
 
 test("a pull_request_target job is denied a save on v1 and v2 but reads the default branch", () =>
@@ -51,7 +59,10 @@ test("a pull_request_target job is denied a save on v1 and v2 but reads the defa
     const v2 = await createEntryV2(server, target, "poison-2");
 
     assert.equal(v1.status, 403);
-    assert.match(v1.message, /^cache write denied: pull_request_target runs may be fired by anyone/);
+    assert.match(
+      v1.message,
+      /^cache write denied: pull_request_target runs may be fired by anyone/,
+    );
     assert.equal(v2.ok, false);
     assert.match(v2.message ?? "", /^cache write denied: pull_request_target/);
     assert.equal(await restore(server, target, "deps"), "refs/heads/main");
@@ -62,8 +73,16 @@ test("a pull_request_target job is denied a save on v1 and v2 but reads the defa
 
 test("a pull request job cannot read a sibling pull request's merge-ref entries", () =>
   withServer(async (server) => {
-    const first = await startJob(server, { repository: REPOSITORY, headBranch: "topic-a", run: pullRequestRun(21, "main") });
-    const sibling = await startJob(server, { repository: REPOSITORY, headBranch: "topic-b", run: pullRequestRun(22, "main") });
+    const first = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "topic-a",
+      run: pullRequestRun(21, "main"),
+    });
+    const sibling = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "topic-b",
+      run: pullRequestRun(22, "main"),
+    });
 
     assert.equal((await save(server, first, "build")).status, 201);
 
@@ -78,7 +97,11 @@ test("a pull request job reads its merge ref, then its base branch, then the def
     await save(server, main, "shared");
     await save(server, main, "only-main");
     await save(server, release, "shared");
-    const pr = await startJob(server, { repository: REPOSITORY, headBranch: "fix", run: pullRequestRun(31, "release-1") });
+    const pr = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "fix",
+      run: pullRequestRun(31, "release-1"),
+    });
 
     assert.equal(await restore(server, pr, "shared"), "refs/heads/release-1");
     assert.equal(await restore(server, pr, "only-main"), "refs/heads/main");
@@ -99,8 +122,16 @@ test("a feature branch cannot read a child branch's entries", () =>
 
 test("a tag job writes refs/tags/T and cannot read another tag's entries", () =>
   withServer(async (server) => {
-    const first = await startJob(server, { repository: REPOSITORY, headBranch: "v1.0.0", run: TAG_RUN });
-    const second = await startJob(server, { repository: REPOSITORY, headBranch: "v2.0.0", run: TAG_RUN });
+    const first = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "v1.0.0",
+      run: TAG_RUN,
+    });
+    const second = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "v2.0.0",
+      run: TAG_RUN,
+    });
 
     assert.equal((await save(server, first, "release-build")).status, 201);
 
@@ -110,22 +141,46 @@ test("a tag job writes refs/tags/T and cannot read another tag's entries", () =>
 
 test("a name that is both a branch and a tag cannot write, and the refusal says why", () =>
   withServer(async (server) => {
-    const job = await startJob(server, { repository: REPOSITORY, headBranch: "release", run: { event: "push", pushes: ["branch", "tag"] } });
+    const job = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "release",
+      run: { event: "push", pushes: ["branch", "tag"] },
+    });
 
     const call = await save(server, job, "k");
 
     assert.equal(call.status, 403);
-    assert.match(call.message, /cache write denied: push run on release, which names both a branch and a tag/);
+    assert.match(
+      call.message,
+      /cache write denied: push run on release, which names both a branch and a tag/,
+    );
     assert.equal(refusalOf(server, job).trigger, "push");
   }));
 
 test("a late workflow_run of an older attempt does not change the newer attempt's facts", () =>
   withServer(async (server) => {
-    const job = await startJob(server, { repository: REPOSITORY, headBranch: "feature", runAttempt: 2 });
-    const stale = { runId: job.runId, runAttempt: 1, repository: REPOSITORY, headBranch: "feature",
-      headSha: "a".repeat(40), installationId: 1, jobAction: "completed" };
+    const job = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "feature",
+      runAttempt: 2,
+    });
+    const stale = {
+      runId: job.runId,
+      runAttempt: 1,
+      repository: REPOSITORY,
+      headBranch: "feature",
+      headSha: "a".repeat(40),
+      installationId: 1,
+      jobAction: "completed",
+    };
 
-    assert.equal(await server.webhook("workflow_run", workflowRunPayload(stale, { event: "pull_request_target" })), 200);
+    assert.equal(
+      await server.webhook(
+        "workflow_run",
+        workflowRunPayload(stale, { event: "pull_request_target" }),
+      ),
+      200,
+    );
 
     assert.equal((await save(server, job, "k")).status, 201);
   }));
@@ -134,8 +189,13 @@ test("a webhook for another installation does not touch a runner of this install
   withServer(async (server) => {
     const job = await onBranch(server, "feature");
     // Installation 2 names the same runner, repository and run, as a pull_request_target job on main.
-    const intruder = { ...job.spec, jobId: job.jobId + 100_000, headBranch: "main", installationId: 2,
-      run: { event: "pull_request_target" } };
+    const intruder = {
+      ...job.spec,
+      jobId: job.jobId + 100_000,
+      headBranch: "main",
+      installationId: 2,
+      run: { event: "pull_request_target" },
+    };
 
     assert.equal(await server.jobEvent(intruder), 200);
 
@@ -160,6 +220,14 @@ test("branch protection off gives one shared scope for that repository only, and
     const decisions = server.logs.filter((l) => l.event === "scope_decision");
     const shared = decisions.filter((l) => l.repository === REPOSITORY);
     assert.ok(shared.length >= 2);
-    assert.ok(shared.every((l) => /push run: branch protection is off for this repository/.test(String(l.reason))));
-    assert.ok(decisions.filter((l) => l.repository === OTHER).every((l) => !/protection is off/.test(String(l.reason))));
+    assert.ok(
+      shared.every((l) =>
+        /push run: branch protection is off for this repository/.test(String(l.reason)),
+      ),
+    );
+    assert.ok(
+      decisions
+        .filter((l) => l.repository === OTHER)
+        .every((l) => !/protection is off/.test(String(l.reason))),
+    );
   }));

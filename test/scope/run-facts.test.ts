@@ -28,13 +28,20 @@ function fakeRun(fixture: Fixture, runId: number, headBranch: string, attempts =
   const jobs = Array.from({ length: attempts }, (_unused, index) =>
     runOfJobs(runId, 1, { index: 0, runnerName: "elsewhere", runAttempt: index + 1, headBranch }),
   ).flat();
-  fixture.github.addRun(REPOSITORY, runId, jobs, { headSha: defaultHeadSha(REPOSITORY, headBranch), ...facts });
+  fixture.github.addRun(REPOSITORY, runId, jobs, {
+    headSha: defaultHeadSha(REPOSITORY, headBranch),
+    ...facts,
+  });
 }
 
 test("workflow_run webhook facts are used without any call to GitHub", () =>
   withGitHub(async ({ server, github }) => {
     const push = await startJob(server, { repository: REPOSITORY, headBranch: "feature" });
-    const pr = await startJob(server, { repository: REPOSITORY, headBranch: "topic", run: pullRequestRun(4, "main") });
+    const pr = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "topic",
+      run: pullRequestRun(4, "main"),
+    });
 
     assert.equal((await save(server, push, "k")).status, 201);
     assert.equal((await save(server, pr, "k")).status, 201);
@@ -47,12 +54,19 @@ test("run facts are fetched once per run attempt, however many calls wait, and a
   withGitHub(async (fixture) => {
     const { server, github } = fixture;
     fakeRun(fixture, RUN, "feature", 2);
-    const options = { repository: REPOSITORY, headBranch: "feature", runId: RUN, run: { withoutWorkflowRun: true } };
+    const options = {
+      repository: REPOSITORY,
+      headBranch: "feature",
+      runId: RUN,
+      run: { withoutWorkflowRun: true },
+    };
     const first = await startJob(server, options);
     const sibling = await startJob(server, options);
 
     const calls = await Promise.all(
-      Array.from({ length: CONCURRENT_CALLS }, (_unused, index) => save(server, index % 2 ? first : sibling, `k-${index}`)),
+      Array.from({ length: CONCURRENT_CALLS }, (_unused, index) =>
+        save(server, index % 2 ? first : sibling, `k-${index}`),
+      ),
     );
     assert.deepEqual(new Set(calls.map((call) => call.status)), new Set([201]));
     assert.equal(github.count("run_attempt"), 1);
@@ -60,7 +74,10 @@ test("run facts are fetched once per run attempt, however many calls wait, and a
     const retried = await startJob(server, { ...options, runAttempt: 2 });
     assert.equal((await save(server, retried, "k-again")).status, 201);
     assert.equal(github.count("run_attempt"), 2);
-    assert.deepEqual(github.calls.filter((c) => c.route === "run_attempt").map((c) => c.path.split("/").at(-1)), ["1", "2"]);
+    assert.deepEqual(
+      github.calls.filter((c) => c.route === "run_attempt").map((c) => c.path.split("/").at(-1)),
+      ["1", "2"],
+    );
     assert.equal(github.count("git_ref"), 0, "the push webhook said it was a branch");
   }));
 
@@ -71,12 +88,20 @@ test("a run whose facts cannot be fetched (GitHub 500) is read-only on the defau
     await save(server, main, "base");
     fakeRun(fixture, RUN, "feature");
     github.fail("run_attempt", { status: 500 });
-    const job = await startJob(server, { repository: REPOSITORY, headBranch: "feature", runId: RUN, run: null });
+    const job = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "feature",
+      runId: RUN,
+      run: null,
+    });
 
     const call = await save(server, job, "k");
 
     assert.equal(call.status, 403);
-    assert.match(call.message, /read-only on the default branch: trigger event unknown: GitHub API error \(500\) getting/);
+    assert.match(
+      call.message,
+      /read-only on the default branch: trigger event unknown: GitHub API error \(500\) getting/,
+    );
     assert.equal(await restore(server, job, "base"), "refs/heads/main");
     const refusal = refusalOf(server, job);
     assert.equal(refusal.trigger, null);
@@ -88,8 +113,18 @@ test("a run whose facts cannot be fetched (GitHub 500) is read-only on the defau
 
 test("a fork pull request with no pull request listed and none matching through the API is read-only", () =>
   withGitHub(async ({ server, github }) => {
-    github.addPull(REPOSITORY, { number: 40, head: `mallory:main`, headSha: "b".repeat(40), baseRef: "main", baseRepository: REPOSITORY });
-    const job = await startJob(server, { repository: REPOSITORY, headBranch: "main", run: pullRequestRun(40, "main", FORK) });
+    github.addPull(REPOSITORY, {
+      number: 40,
+      head: `mallory:main`,
+      headSha: "b".repeat(40),
+      baseRef: "main",
+      baseRepository: REPOSITORY,
+    });
+    const job = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "main",
+      run: pullRequestRun(40, "main", FORK),
+    });
 
     const call = await save(server, job, "poison");
 
@@ -105,9 +140,25 @@ test("a fork pull request found through the API by its head commit writes its me
     const release = await startJob(server, { repository: REPOSITORY, headBranch: "release-2" });
     await save(server, release, "base-only");
     const sha = defaultHeadSha(REPOSITORY, "main");
-    github.addPull(REPOSITORY, { number: 41, head: "mallory:main", headSha: sha, baseRef: "release-2", baseRepository: REPOSITORY });
-    github.addPull(REPOSITORY, { number: 42, head: "mallory:main", headSha: "c".repeat(40), baseRef: "main", baseRepository: REPOSITORY });
-    const job = await startJob(server, { repository: REPOSITORY, headBranch: "main", run: pullRequestRun(41, "release-2", FORK) });
+    github.addPull(REPOSITORY, {
+      number: 41,
+      head: "mallory:main",
+      headSha: sha,
+      baseRef: "release-2",
+      baseRepository: REPOSITORY,
+    });
+    github.addPull(REPOSITORY, {
+      number: 42,
+      head: "mallory:main",
+      headSha: "c".repeat(40),
+      baseRef: "main",
+      baseRepository: REPOSITORY,
+    });
+    const job = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "main",
+      run: pullRequestRun(41, "release-2", FORK),
+    });
 
     assert.equal((await save(server, job, "k")).status, 201);
     assert.equal(await restore(server, job, "k"), "refs/pull/41/merge");
@@ -121,7 +172,11 @@ test("a name GitHub knows as both a branch and a tag cannot write; as a tag alon
     github.addRef(REPOSITORY, "refs/tags/both");
     github.addRef(REPOSITORY, "refs/tags/v3");
     const dispatch = { event: "workflow_dispatch" };
-    const both = await startJob(server, { repository: REPOSITORY, headBranch: "both", run: dispatch });
+    const both = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "both",
+      run: dispatch,
+    });
     const tag = await startJob(server, { repository: REPOSITORY, headBranch: "v3", run: dispatch });
 
     const refused = await save(server, both, "k");
@@ -135,10 +190,17 @@ test("a name GitHub knows as both a branch and a tag cannot write; as a tag alon
 test("a ref GitHub cannot be asked about (500) is never guessed: read-only, and the reason says so", () =>
   withGitHub(async ({ server, github }) => {
     github.fail("git_ref", { status: 500 });
-    const job = await startJob(server, { repository: REPOSITORY, headBranch: "dev", run: { event: "workflow_dispatch" } });
+    const job = await startJob(server, {
+      repository: REPOSITORY,
+      headBranch: "dev",
+      run: { event: "workflow_dispatch" },
+    });
 
     const call = await save(server, job, "k");
 
     assert.equal(call.status, 403);
-    assert.match(call.message, /not known to be a branch or a tag.*GitHub API error \(500\) reading the refs named dev/);
+    assert.match(
+      call.message,
+      /not known to be a branch or a tag.*GitHub API error \(500\) reading the refs named dev/,
+    );
   }));

@@ -36,7 +36,11 @@ export interface JobOptions {
 export async function startJob(server: TestServer, options: JobOptions): Promise<Job> {
   const jobId = nextJob++;
   const runnerName = `runner-${jobId}`;
-  const { token } = await server.registerRunner(runnerName, options.repository, options.installationId ?? 1);
+  const { token } = await server.registerRunner(
+    runnerName,
+    options.repository,
+    options.installationId ?? 1,
+  );
   const spec: JobSpec = {
     action: "in_progress",
     jobId,
@@ -64,7 +68,11 @@ export async function save(server: TestServer, job: Job, key: string) {
   if (reserved.status !== 201) return { status: reserved.status, message: body.message ?? "" };
   const chunk = await fetch(`${server.url}${V1}/caches/${body.cacheId}`, {
     method: "PATCH",
-    headers: { ...headers, "content-type": "application/octet-stream", "content-range": `bytes 0-${ARCHIVE.length - 1}/*` },
+    headers: {
+      ...headers,
+      "content-type": "application/octet-stream",
+      "content-range": `bytes 0-${ARCHIVE.length - 1}/*`,
+    },
     body: ARCHIVE,
   });
   assert.equal(chunk.status, 204, await chunk.text());
@@ -78,9 +86,15 @@ export async function save(server: TestServer, job: Job, key: string) {
 }
 
 /** v1 lookup: the scope of the hit, or null on a miss. */
-export async function restore(server: TestServer, job: Job, ...keys: string[]): Promise<string | null> {
+export async function restore(
+  server: TestServer,
+  job: Job,
+  ...keys: string[]
+): Promise<string | null> {
   const query = `keys=${encodeURIComponent(keys.join(","))}&version=${VERSION}`;
-  const response = await fetch(`${server.url}${V1}/cache?${query}`, { headers: { authorization: `Bearer ${job.token}` } });
+  const response = await fetch(`${server.url}${V1}/cache?${query}`, {
+    headers: { authorization: `Bearer ${job.token}` },
+  });
   if (response.status === 204) return null;
   assert.equal(response.status, 200, await response.clone().text());
   return ((await response.json()) as { scope: string }).scope;
@@ -99,7 +113,11 @@ export async function createEntryV2(server: TestServer, job: Job, key: string) {
 
 /** The gate's last refusal of this job's runner, checked to name runner, repository, run, event, reason. */
 export function refusalOf(server: TestServer, job: Job): Record<string, unknown> {
-  const line = server.logs.filter((l) => l.event === "scope_decision" && l.allowed === false && l.runner === job.runnerName).at(-1);
+  const line = server.logs
+    .filter(
+      (l) => l.event === "scope_decision" && l.allowed === false && l.runner === job.runnerName,
+    )
+    .at(-1);
   assert.ok(line, `a refusal logged for ${job.runnerName}`);
   assert.equal(line.repository, job.spec.repository);
   assert.equal(line.run, job.runId);

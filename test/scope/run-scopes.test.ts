@@ -101,6 +101,14 @@ describe("scopes by trigger event", () => {
     assert.deepEqual(scopes.readScopes, ["refs/pull/3/merge", "refs/heads/main"]);
   });
 
+  test("a base branch whose repository GitHub did not name is not read", () => {
+    const scopes = runScopes(
+      run({ event: "pull_request", pullRequest: { number: 4, baseRef: "dev", baseRepository: null } }),
+      "main",
+    );
+    assert.deepEqual(scopes.readScopes, ["refs/pull/4/merge", "refs/heads/main"]);
+  });
+
   for (const event of ["pull_request_target", "issue_comment", "workflow_run"]) {
     test(`a ${event} run is read-only on the default branch`, () => {
       const scopes = runScopes(run({ event, headBranch: "main" }), "main");

@@ -88,7 +88,9 @@ test("a duplicate delivery is answered and changes nothing", () =>
     await server.registerRunner("runner-1", REPOSITORY);
     const payload = workflowJobPayload({ ...JOB, action: "in_progress" });
     const delivery = randomUUID();
-    for (const hook of runWebhooksOf({ ...JOB, action: "in_progress" })) await server.webhook(hook.event, hook.payload);
+    for (const hook of runWebhooksOf({ ...JOB, action: "in_progress" })) {
+      await server.webhook(hook.event, hook.payload);
+    }
 
     const first = await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload, { delivery });
     const again = await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload, { delivery });

@@ -39,7 +39,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("received_at", "bigint", (c) => c.notNull())
     .addPrimaryKeyConstraint("pushes_pk", ["repository", "ref", "after_sha"])
     .execute();
-  await db.schema.createIndex("pushes_by_commit").on("pushes").columns(["repository", "after_sha"]).execute();
+  await db.schema
+    .createIndex("pushes_by_commit")
+    .on("pushes")
+    .columns(["repository", "after_sha"])
+    .execute();
 
   await db.schema
     .createTable("scope_settings")
