@@ -83,8 +83,8 @@ export function printIssued(issued: IssuedToken, json: boolean, config: Config):
       `repository ${runner.repository ?? "any (organisation runner)"}`,
     `# token ${issued.expiresAt === null ? "valid until the runner is removed" : `expires ${issued.expiresAt}`}`,
     ...Object.entries(issued.env).map(([name, value]) => `${name}=${value}`),
-    "# A stock runner overwrites these for JavaScript actions: use a runner build that takes them",
-    "# from custom variables, or a hook that sets them (README: Pointing a runner at gha-cache).",
+    "# A stock runner overwrites these for JavaScript actions: those need a runner build that takes",
+    "# them from custom variables, or a hook (`gha-cache runner setup` prints those lines).",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
