@@ -5,6 +5,9 @@
  *
  * A runner whose job completed gets nothing, unless a hint points past that job (a new run or
  * attempt): then the runner may be on a new job, and GitHub is asked about it.
+ *
+ * An in-progress job's refs come from its run's facts (run-facts.ts), never from the job's bare
+ * head branch; without those facts the job is read-only on the default branch.
  */
 import type { Logger } from "../log.js";
 import { denied, type ScopeDecision, type ScopeRequest, type ScopeResolver } from "./decision.js";
