@@ -1,8 +1,9 @@
 /**
  * A small fake of GitHub's REST API on 127.0.0.1, for the GitHub App client and the resolver's
  * API fallback. It checks the App's JWT the way GitHub does (RS256, known issuer, sane iat and
- * exp), pages job lists with a real `link` header, can be told to fail (500, 403/429 with
- * rate-limit headers, slow answers), and logs every call for tests to assert on.
+ * exp), pages job lists with a real `link` header, answers run attempts, pull requests by head
+ * and git refs (fake-github-runs.ts), can be told to fail (500, 403/429 with rate-limit headers,
+ * slow answers), and logs every call for tests to assert on.
  */
 import { generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
