@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import type { Db } from "../db/database.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { alreadyExists, badRequest, conflict, notFound } from "../errors.js";
-import { entryPrefix, type BlobStore } from "../stores/blob-store.js";
+import { entryPrefix, type BlobStore, type WriteLimits } from "../stores/blob-store.js";
 import { toEntry, type CacheEntry, type Saver } from "./entry.js";
 import { MiB } from "../config.js";
 
@@ -28,7 +28,15 @@ export interface ReserveRequest {
   saver: Saver;
 }
 
+/** Bodies being received right now, and the most ever received at once (for operators and tests). */
+export interface UploadActivity {
+  bodiesInFlight: number;
+  peakBodiesInFlight: number;
+}
+
 export class Uploads {
+  readonly activity: UploadActivity = { bodiesInFlight: 0, peakBodiesInFlight: 0 };
+
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobStore,
@@ -110,7 +118,7 @@ export class Uploads {
       throw badRequest(`chunk ends at byte ${end}, beyond the entry's ${limit}-byte size`);
     }
     const blobName = `${entryPrefix(entry.id)}chunk-${start}`;
-    await this.blobs.write(blobName, body, { maxBytes: length, exactBytes: length });
+    await this.receive(blobName, body, { maxBytes: length, exactBytes: length });
     await this.putParts(entry.id, [{ offset: start, size: length, blob_name: blobName }], false);
   }
 
@@ -119,7 +127,7 @@ export class Uploads {
     if (length > MAX_PART_BYTES) throw badRequest(`blob of ${length} bytes is over the ${MAX_PART_BYTES}-byte limit; use Put Block`);
     if (length > this.maxEntryBytes) throw badRequest(`blob of ${length} bytes is over the entry limit of ${this.maxEntryBytes} bytes`);
     const blobName = `${entryPrefix(entry.id)}whole`;
-    await this.blobs.write(blobName, body, { maxBytes: length, exactBytes: length });
+    await this.receive(blobName, body, { maxBytes: length, exactBytes: length });
     await this.putParts(entry.id, [{ offset: 0, size: length, blob_name: blobName }], true);
   }
 
@@ -139,7 +147,7 @@ export class Uploads {
     }
     // Block ids are opaque and may hold any character: the file is named by their hash.
     const blobName = `${entryPrefix(entry.id)}block-${createHash("sha256").update(blockId).digest("hex")}`;
-    await this.blobs.write(blobName, body, { maxBytes: length, exactBytes: length });
+    await this.receive(blobName, body, { maxBytes: length, exactBytes: length });
     const now = Date.now();
     await this.db
       .insertInto("staged_blocks")
@@ -213,6 +221,17 @@ export class Uploads {
       await trx.deleteFrom("staged_blocks").where("entry_id", "=", entry.id).execute();
       return toEntry(row);
     });
+  }
+
+  /** Streams one request body into the blob store, counting bodies in flight. */
+  private async receive(name: string, body: Readable, limits: WriteLimits): Promise<void> {
+    this.activity.bodiesInFlight += 1;
+    this.activity.peakBodiesInFlight = Math.max(this.activity.peakBodiesInFlight, this.activity.bodiesInFlight);
+    try {
+      await this.blobs.write(name, body, limits);
+    } finally {
+      this.activity.bodiesInFlight -= 1;
+    }
   }
 
   private async putParts(

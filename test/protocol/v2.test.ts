@@ -20,8 +20,13 @@ import {
 
 const REPOSITORY = "octo/app";
 const SMALL_FILE_COUNT = 3000;
-/** Above the client's 128 MiB single-shot limit, so it stages 64 MiB blocks, 8 at a time. */
-const LARGE_FILE_BYTES = 150 * MiB;
+/**
+ * Above the client's 128 MiB single-shot limit, so it stages 64 MiB blocks, 8 at a time; more
+ * than eight blocks, so all eight of the client's workers have a block in flight at once.
+ */
+const LARGE_FILE_BYTES = 520 * MiB;
+/** The Azure SDK's upload concurrency as @actions/cache sets it for v2. */
+const CLIENT_BLOCKS_IN_FLIGHT = 8;
 const CLIENT_BLOCK_BYTES = 64 * MiB;
 const RSS_SAMPLE_INTERVAL_MS = 20;
 
@@ -83,7 +88,7 @@ test("a tree of thousands of small files saves with Put Blob and restores byte-i
   assert.deepEqual(await digestTree(tree), before);
 });
 
-test("an archive over 128 MiB goes up as parallel blocks with flat server memory and restores byte-identical", async (t) => {
+test("an archive over 128 MiB goes up as 8 blocks in flight with flat server memory and restores byte-identical", async (t) => {
   const client = await clientOnBranch("runner-large", "main");
   const tree = path.join(workspace, "large");
   await writeRandomFile(path.join(tree, "random.bin"), LARGE_FILE_BYTES);
@@ -113,6 +118,7 @@ test("an archive over 128 MiB goes up as parallel blocks with flat server memory
   const operations = operationsLogged(saved.value);
   assert.equal(operations.filter((op) => op === "put-block").length, Math.ceil(archiveBytes / CLIENT_BLOCK_BYTES));
   assert.deepEqual(operations.filter((op) => op !== "put-block"), ["put-block-list"]);
+  assert.equal(server.server.services.uploads.activity.peakBodiesInFlight, CLIENT_BLOCKS_IN_FLIGHT);
   const growth = peak - baseline;
   const inMiB = (bytes: number) => Math.round(bytes / MiB);
   t.diagnostic(`archive ${inMiB(archiveBytes)} MiB, memory growth during the upload ${inMiB(growth)} MiB`);
