@@ -3,33 +3,41 @@
  * job: list a run's jobs (every page, latest attempt) and read a repository's default branch.
  *
  * Requests go to the configured API URL (GitHub, GHES, or a test's fake), pin the REST API
- * version, time out on their own, and are never retried here: the caller has a time budget and
- * GitHub's rate limits are obeyed by not calling at all until GitHub's stated time.
+ * version and time out on their own. The only retry is after a rate limit whose stated end falls
+ * inside the caller's budget (deadline.ts): one wait, one more try. Otherwise GitHub's limits are
+ * obeyed by not calling at all until its stated time, and the caller fails closed at once.
  */
 import { Octokit } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import type { GitHubAppConfig } from "../config.js";
 import type { Logger } from "../log.js";
+import { deadlineOf } from "./deadline.js";
 import { GitHubApiError, toGitHubError } from "./errors.js";
 import { RateLimitGate } from "./rate-limit.js";
 import {
   parsePullRequestList,
   parseRepository,
+  parseRunSummary,
   parseWorkflowJob,
   parseWorkflowRun,
   type PullRequestSummary,
   type RepositoryFacts,
+  type RunSummary,
   type WorkflowJob,
   type WorkflowRun,
 } from "./shapes.js";
 import { InstallationTokens } from "./tokens.js";
 
-export type { PullRequestSummary, RepositoryFacts, WorkflowJob, WorkflowRun };
+export type { PullRequestSummary, RepositoryFacts, RunSummary, WorkflowJob, WorkflowRun };
 
 /** The REST API version this client is written against (docs.github.com, API versions). */
 export const GITHUB_API_VERSION = "2022-11-28";
 /** GitHub's largest page for job lists; fewer pages means fewer calls against the rate limit. */
 export const JOBS_PER_PAGE = 100;
+/** GitHub's largest page for run lists. */
+export const RUNS_PER_PAGE = 100;
+/** A rate-limited request is tried once more at most, and only if the wait fits the budget. */
+export const MAX_RATE_LIMIT_RETRIES = 1;
 /** No single request may take longer than this, whatever budget the caller has left. */
 export const MAX_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -45,6 +53,11 @@ export interface GitHubClient {
    * Stop early by leaving the loop. Throws GitHubApiError.
    */
   runJobs(installationId: number, repository: string, runId: number, signal: AbortSignal): AsyncIterable<WorkflowJob[]>;
+  /**
+   * The repository's in-progress runs, newest first, one page at a time with GitHub's total
+   * count of them. Stop early by leaving the loop. Throws GitHubApiError.
+   */
+  inProgressRuns(installationId: number, repository: string, signal: AbortSignal): AsyncIterable<RunListPage>;
   /** The repository's name and default branch. Throws GitHubApiError. */
   repository(installationId: number, repository: string, signal: AbortSignal): Promise<RepositoryFacts>;
   /** One attempt of a workflow run: its event, head and pull requests. Throws GitHubApiError. */
@@ -69,6 +82,12 @@ export interface GitHubClient {
     ref: string,
     signal: AbortSignal,
   ): Promise<boolean>;
+}
+
+export interface RunListPage {
+  runs: RunSummary[];
+  /** How many runs match in all, as GitHub counts them; null when it did not say. */
+  totalCount: number | null;
 }
 
 const PaginatingOctokit = Octokit.plugin(paginateRest);
@@ -101,26 +120,44 @@ export class OctokitGitHubClient implements GitHubClient {
     signal: AbortSignal,
   ): AsyncIterable<WorkflowJob[]> {
     const [owner, repo] = splitRepository(repository);
+    const url = "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs";
+    // "latest" is GitHub's default; said anyway because a stale attempt's job must never match.
+    const query = { owner, repo, run_id: runId, filter: "latest", per_page: JOBS_PER_PAGE };
+    for await (const data of this.pages(installationId, signal, url, query)) {
+      if (!Array.isArray(data)) throw new GitHubApiError("bad_response", "jobs answer has no jobs list");
+      yield data.map(parseWorkflowJob);
+    }
+  }
+
+  async *inProgressRuns(installationId: number, repository: string, signal: AbortSignal): AsyncIterable<RunListPage> {
+    const [owner, repo] = splitRepository(repository);
+    const url = "/repos/{owner}/{repo}/actions/runs";
+    const query = { owner, repo, status: "in_progress", per_page: RUNS_PER_PAGE };
+    for await (const data of this.pages(installationId, signal, url, query)) {
+      if (!Array.isArray(data)) throw new GitHubApiError("bad_response", "runs answer has no runs list");
+      // The paginator moves GitHub's total_count onto the list it returns.
+      const total: unknown = (data as { total_count?: unknown }).total_count;
+      yield { runs: data.map(parseRunSummary), totalCount: typeof total === "number" ? total : null };
+    }
+  }
+
+  /** The data of each page of a list, following GitHub's `link` header. */
+  private async *pages(
+    installationId: number,
+    signal: AbortSignal,
+    url: string,
+    query: Record<string, string | number>,
+  ): AsyncIterable<unknown> {
     const request = await this.authorized(installationId, signal);
     // The function form (so every page carries the signal) is typed for a route string only;
     // at run time it takes endpoint options, as below.
-    const pages = this.octokit.paginate.iterator(request, {
-      method: "GET",
-      url: "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
-      owner,
-      repo,
-      run_id: runId,
-      // "latest" is GitHub's default; said anyway because a stale attempt's job must never match.
-      filter: "latest",
-      per_page: JOBS_PER_PAGE,
-    } as never);
+    const pages = this.octokit.paginate.iterator(request, { method: "GET", url, ...query } as never);
     const iterator = pages[Symbol.asyncIterator]();
     for (;;) {
+      // A failed page leaves the iterator on the same URL, so a retry asks for that page again.
       const page = await this.guarded(installationId, signal, () => iterator.next());
       if (page.done) return;
-      const data: unknown = page.value.data;
-      if (!Array.isArray(data)) throw new GitHubApiError("bad_response", "jobs answer has no jobs list");
-      yield data.map(parseWorkflowJob);
+      yield page.value.data as unknown;
     }
   }
 
@@ -192,23 +229,47 @@ export class OctokitGitHubClient implements GitHubClient {
     });
   }
 
-  /** Runs one GitHub call unless the installation is rate limited; sorts and remembers failures. */
+  /**
+   * Runs one GitHub call in the installation's turn (rate-limit.ts), and sorts its failures. A
+   * rate-limited answer blocks the installation for every caller; this caller waits it out and
+   * tries again only when GitHub stated the time and it falls inside the caller's budget.
+   */
   private async guarded<T>(installationId: number, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
-    const blockedUntil = this.limits.blocked(installationId, Date.now());
-    if (blockedUntil !== undefined) {
-      throw new GitHubApiError("rate_limited", "rate limited, not calling GitHub yet", undefined, blockedUntil);
-    }
-    if (signal.aborted) throw toGitHubError(signal.reason, signal, Date.now());
-    try {
-      return await call();
-    } catch (error) {
-      const failure = toGitHubError(error, signal, Date.now());
-      if (failure.kind === "rate_limited" && failure.retryAt !== undefined) {
-        this.limits.block(installationId, failure.retryAt);
+    const deadlineMs = deadlineOf(signal);
+    for (let retries = 0; ; retries += 1) {
+      let answered: (ok: boolean) => void;
+      try {
+        answered = await this.limits.turn(installationId, deadlineMs, signal);
+      } catch (error) {
+        throw toGitHubError(error, signal, Date.now());
       }
-      if (failure.status === HTTP_UNAUTHORIZED) this.tokens.forget(installationId);
-      throw failure;
+      if (signal.aborted) {
+        answered(false);
+        throw toGitHubError(signal.reason, signal, Date.now());
+      }
+      try {
+        const result = await call();
+        answered(true);
+        return result;
+      } catch (error) {
+        const failure = this.sorted(installationId, error, signal);
+        // After the block is set, so the callers waiting for this answer see it.
+        answered(false);
+        const retry = retries < MAX_RATE_LIMIT_RETRIES && this.limits.canWait(installationId, deadlineMs);
+        if (failure.kind !== "rate_limited" || !retry) throw failure;
+      }
     }
+  }
+
+  /** A failure as GitHubApiError; a limit blocks the installation, a 401 drops its token. */
+  private sorted(installationId: number, error: unknown, signal: AbortSignal): GitHubApiError {
+    const nowMs = Date.now();
+    const failure = toGitHubError(error, signal, nowMs);
+    if (failure.status === HTTP_UNAUTHORIZED) this.tokens.forget(installationId);
+    if (failure.kind !== "rate_limited" || failure.retryAt === undefined) return failure;
+    const limit = { untilMs: failure.retryAt, stated: failure.retryAtStated };
+    const untilMs = this.limits.block(installationId, limit, nowMs);
+    return new GitHubApiError("rate_limited", failure.message, failure.status, untilMs, failure.retryAtStated);
   }
 }
 

@@ -2,7 +2,7 @@
  * How a call to GitHub failed, sorted so the resolver can say precisely why it fails closed.
  * The message never carries a token: only GitHub's status, its own message, or a timing.
  */
-import { rateLimitedUntil } from "./rate-limit.js";
+import { rateLimitOf } from "./rate-limit.js";
 
 export type GitHubFailure =
   /** GitHub answered with an error status (404 run not found, 500, a 403 that is not a limit). */
@@ -26,6 +26,8 @@ export class GitHubApiError extends Error {
     readonly status?: number,
     /** Epoch ms before which GitHub asked not to be called again. */
     readonly retryAt?: number,
+    /** Whether GitHub named retryAt itself; otherwise it is this service's back-off. */
+    readonly retryAtStated = false,
   ) {
     super(message);
     this.name = "GitHubApiError";
@@ -47,9 +49,10 @@ export function toGitHubError(error: unknown, signal: AbortSignal | undefined, n
   };
   const message = typeof failure.message === "string" ? failure.message : String(error);
   if (failure.response !== undefined && typeof failure.status === "number") {
-    const until = rateLimitedUntil(failure.status, failure.response.headers ?? {}, message, nowMs);
-    if (until !== undefined) {
-      return new GitHubApiError("rate_limited", `rate limited (${failure.status})`, failure.status, until);
+    const limit = rateLimitOf(failure.status, failure.response.headers ?? {}, message, nowMs);
+    if (limit !== undefined) {
+      const what = `rate limited (${failure.status})`;
+      return new GitHubApiError("rate_limited", what, failure.status, limit.untilMs, limit.stated);
     }
     return new GitHubApiError("http", `HTTP ${failure.status}: ${message}`, failure.status);
   }

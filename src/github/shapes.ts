@@ -41,6 +41,20 @@ export function parseWorkflowJob(raw: unknown): WorkflowJob {
   };
 }
 
+/** A run from "list workflow runs for a repository": what a search needs to order and walk it. */
+export interface RunSummary {
+  id: number;
+  runAttempt: number;
+}
+
+export function parseRunSummary(raw: unknown): RunSummary {
+  const run = asObject(raw, "listed workflow run");
+  return {
+    id: positiveInteger(run.id, "run.id"),
+    runAttempt: typeof run.run_attempt === "number" ? run.run_attempt : 1,
+  };
+}
+
 export function parseRepository(raw: unknown): RepositoryFacts {
   const repository = asObject(raw, "repository");
   const fullName = nonEmptyString(repository.full_name);
