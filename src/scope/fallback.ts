@@ -4,8 +4,11 @@
  * whose `runner_name` is this runner and whose status is in_progress. Only that answer counts;
  * what is found is stored, so the next call needs no API call.
  *
- * One walk per runner at a time (single flight), failures remembered for a short while, and the
- * whole walk bounded by the resolve budget.
+ * Without any hint, a repository runner's job is searched for among the repository's
+ * in-progress runs (run-search.ts), bounded in runs and API calls.
+ *
+ * One walk or search per runner at a time (single flight), failures remembered for a short
+ * while, and the whole of it bounded by the resolve budget.
  */
 import type { GitHubClient, WorkflowJob } from "../github/client.js";
 import type { JobStatus } from "../db/schema.js";
@@ -15,7 +18,9 @@ import { withBudget } from "./budget.js";
 import { explainGitHubFailure } from "./github-failure.js";
 import type { RunHintChoice } from "./hints.js";
 import { STATUS_RANK, type JobRecord, type JobStore } from "./job-store.js";
+import { walkRunJobs } from "./jobs-walk.js";
 import { NegativeCache } from "./negative-cache.js";
+import { searchInProgressRuns, type RunSearch } from "./run-search.js";
 import { SingleFlight } from "./single-flight.js";
 
 export type FallbackOutcome =
@@ -43,11 +48,23 @@ export class ApiFallback {
   /** GitHub's word on the runner's job in the hinted run; never throws. */
   async find(runner: Runner, hint: RunHintChoice): Promise<FallbackOutcome> {
     const failureKey = [runner.id, hint.repository, hint.runId, hint.runAttempt ?? ""].join("|");
+    return this.once(runner, failureKey, () => this.lookUp(runner, hint));
+  }
+
+  /** GitHub's word on the runner's job among its repository's in-progress runs; never throws. */
+  async search(runner: Runner): Promise<FallbackOutcome> {
+    const { repository } = runner;
+    if (repository === null) return refused("no run id hint; an organisation runner's runs are not searched");
+    return this.once(runner, [runner.id, repository, "search"].join("|"), () => this.searchUp(runner, repository));
+  }
+
+  /** Runs `work` unless its failure is remembered, sharing it with the runner's other calls. */
+  private async once(runner: Runner, failureKey: string, work: () => Promise<FallbackOutcome>) {
     const remembered = this.failures.get(failureKey);
-    if (remembered !== undefined) return { found: false, reason: remembered, remembered: true };
-    // Per runner, not per hint: a runner sending many run ids at once still costs one walk.
+    if (remembered !== undefined) return { found: false as const, reason: remembered, remembered: true };
+    // Per runner, not per question: a runner sending many run ids at once still costs one walk.
     return this.flights.run(runner.id, async () => {
-      const outcome = await this.lookUp(runner, hint);
+      const outcome = await work();
       if (!outcome.found) this.failures.set(failureKey, outcome.reason);
       return outcome;
     });
@@ -56,7 +73,9 @@ export class ApiFallback {
   private async lookUp(runner: Runner, hint: RunHintChoice): Promise<FallbackOutcome> {
     const startedAt = Date.now();
     try {
-      const { job, pages } = await withBudget(this.options.budgetMs, (signal) => this.walk(runner, hint, signal));
+      const { job, pages } = await withBudget(this.options.budgetMs, (signal) =>
+        walkRunJobs(this.github, runner, hint.repository, hint.runId, signal),
+      );
       this.log.info(
         { event: "github_jobs_listed", runner: runner.name, repository: hint.repository, run: hint.runId, pages,
           found: job?.id ?? null, status: job?.status ?? null, durationMs: Date.now() - startedAt },
@@ -65,32 +84,40 @@ export class ApiFallback {
       if (job === undefined) {
         return refused(`run ${hint.runId} has no job on this runner (${runner.name}) in its latest attempt`);
       }
-      const stored = await this.store(job, hint.repository, runner.installationId);
-      if (stored?.status !== "in_progress") {
-        const status = stored?.status ?? job.status;
-        return refused(`job ${job.id} of run ${hint.runId} on this runner: job not in progress (${status})`);
-      }
-      return { found: true, job: stored };
+      return await this.settle(job, hint.repository, runner);
     } catch (error) {
       const what = `listing the jobs of ${hint.repository} run ${hint.runId}`;
       return refused(explainGitHubFailure(error, what));
     }
   }
 
-  /** Pages through the run's jobs; stops at the runner's in-progress job, else keeps its last one. */
-  private async walk(runner: Runner, hint: RunHintChoice, signal: AbortSignal) {
-    let pages = 0;
-    let other: WorkflowJob | undefined;
-    for await (const page of this.github.runJobs(runner.installationId, hint.repository, hint.runId, signal)) {
-      pages += 1;
-      for (const job of page) {
-        if (job.runnerName !== runner.name) continue;
-        // A runner runs one job at a time, so an in-progress match is the answer.
-        if (job.status === "in_progress") return { job, pages };
-        other = job;
-      }
+  private async searchUp(runner: Runner, repository: string): Promise<FallbackOutcome> {
+    const startedAt = Date.now();
+    try {
+      const search = await withBudget(this.options.budgetMs, (signal) =>
+        searchInProgressRuns(this.github, runner, repository, signal),
+      );
+      this.log.info(
+        { event: "github_runs_searched", runner: runner.name, repository, inProgressRuns: search.inProgressRuns,
+          runsWalked: search.runsWalked, calls: search.calls, found: search.job?.id ?? null,
+          run: search.job?.runId ?? null, cutShort: search.cutShort, durationMs: Date.now() - startedAt },
+        "searched GitHub's in-progress runs for the runner's job",
+      );
+      if (search.job === undefined) return refused(notFoundInSearch(runner, repository, search));
+      return await this.settle(search.job, repository, runner);
+    } catch (error) {
+      return refused(`no run id hint; ${explainGitHubFailure(error, `searching the in-progress runs of ${repository}`)}`);
     }
-    return { job: other, pages };
+  }
+
+  /** Stores the job GitHub named and allows it only if the stored row is still in progress. */
+  private async settle(job: WorkflowJob, repository: string, runner: Runner): Promise<FallbackOutcome> {
+    const stored = await this.store(job, repository, runner.installationId);
+    if (stored?.status !== "in_progress") {
+      const status = stored?.status ?? job.status;
+      return refused(`job ${job.id} of run ${job.runId} on this runner: job not in progress (${status})`);
+    }
+    return { found: true, job: stored };
   }
 
   /** Records what GitHub said and reads back the stored row, which a webhook may have overtaken. */
@@ -99,6 +126,14 @@ export class ApiFallback {
     if (status !== undefined) await this.jobs.record(toRecord(job, status, repository, installationId));
     return (await this.jobs.job(job.id)) ?? undefined;
   }
+}
+
+function notFoundInSearch(runner: Runner, repository: string, search: RunSearch): string {
+  const searched = `no run id hint, and no job in progress on this runner (${runner.name})`;
+  if (search.inProgressRuns === 0 && search.runsWalked === 0) return `${searched}: ${repository} has no run in progress`;
+  const among = `in the ${search.runsWalked} newest in-progress runs of ${repository}`;
+  const total = search.inProgressRuns === null ? "" : ` (of ${search.inProgressRuns})`;
+  return search.cutShort === null ? `${searched} ${among}` : `${searched} ${among}${total}: ${search.cutShort}`;
 }
 
 function refused(reason: string): FallbackOutcome {

@@ -1,7 +1,9 @@
 /**
  * The scope resolver: which refs the calling runner's job may read and write, from what GitHub
  * reported about that job. The webhook's record comes first; without one (late, lost, out of
- * order), GitHub's API is asked about the run a hint names. No answer means nothing is allowed.
+ * order), GitHub's API is asked about the run a hint names, or, with no hint at all, a repository
+ * runner's job is searched for among its repository's in-progress runs. No answer means nothing
+ * is allowed.
  *
  * A runner whose job completed gets nothing, unless a hint points past that job (a new run or
  * attempt): then the runner may be on a new job, and GitHub is asked about it.
@@ -55,13 +57,18 @@ export class JobScopeResolver implements ScopeResolver {
     if (recorded?.status === "completed" && !newer) {
       return this.refuse(request, "the runner's job has completed and no newer run was reported", recorded, hint);
     }
-    if (hint === null) return this.refuse(request, pick.reason, recorded, null);
+    if (hint === null && (pick.ignored || runner.repository === null)) {
+      // An organisation runner's jobs may be in any repository: there is none to search.
+      const reason = pick.ignored ? pick.reason : `${pick.reason}; an organisation runner's runs are not searched`;
+      return this.refuse(request, reason, recorded, null);
+    }
     if (this.deps.fallback === undefined) {
       const reason = "GitHub App not configured: no webhook recorded this runner's job and GitHub cannot be asked";
-      return this.refuse(request, reason, recorded, hint);
+      return this.refuse(request, hint === null ? `${pick.reason}; ${reason}` : reason, recorded, hint);
     }
 
-    const outcome = await this.deps.fallback.find(runner, hint);
+    const { fallback } = this.deps;
+    const outcome = hint === null ? await fallback.search(runner) : await fallback.find(runner, hint);
     if (!outcome.found) return this.refuse(request, outcome.reason, recorded, hint, outcome.remembered);
     return this.allow(outcome.job, startedAt);
   }

@@ -1,6 +1,6 @@
 /**
- * The fake GitHub's run facts: "get a workflow run attempt", "list pull requests" by head, and
- * "get a reference", answered from what a test declared (by default a run is a push to its jobs'
+ * The fake GitHub's run facts: "get a workflow run attempt", "list workflow runs", "list pull
+ * requests" by head, and "get a reference", answered from what a test declared (by default a run is a push to its jobs'
  * branch from its own repository, and that branch exists).
  */
 export interface FakePull {
@@ -91,5 +91,25 @@ export function refBody(repository: string, ref: string, sha: string) {
     ref,
     url: `https://api.github.com/repos/${repository}/git/${ref}`,
     object: { type: "commit", sha },
+  };
+}
+
+/** A run's status as GitHub derives it from its latest attempt's jobs. */
+export function runStatus(jobs: { run_attempt: number; status: string }[]): string {
+  const latest = Math.max(...jobs.map((job) => job.run_attempt), 1);
+  const current = jobs.filter((job) => job.run_attempt === latest);
+  if (current.some((job) => job.status === "in_progress")) return "in_progress";
+  if (current.length > 0 && current.every((job) => job.status === "completed")) return "completed";
+  return "queued";
+}
+
+/** A run as "list workflow runs for a repository" shows it. */
+export function runListBody(repository: string, runId: number, jobs: { run_attempt: number; status: string }[]) {
+  return {
+    id: runId,
+    run_attempt: Math.max(...jobs.map((job) => job.run_attempt), 1),
+    name: "CI",
+    status: runStatus(jobs),
+    url: `https://api.github.com/repos/${repository}/actions/runs/${runId}`,
   };
 }

@@ -1,8 +1,8 @@
 /**
  * A small fake of GitHub's REST API on 127.0.0.1, for the GitHub App client and the resolver's
  * API fallback. It checks the App's JWT the way GitHub does (RS256, known issuer, sane iat and
- * exp), pages job lists with a real `link` header, answers run attempts, pull requests by head
- * and git refs (fake-github-runs.ts), can be told to fail (500, 403/429 with rate-limit headers,
+ * exp), pages job lists and in-progress run lists with a real `link` header, answers run
+ * attempts, pull requests by head and git refs (fake-github-runs.ts), can be told to fail (500, 403/429 with rate-limit headers,
  * slow answers), and logs every call for tests to assert on.
  */
 import { generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
@@ -15,6 +15,8 @@ import {
   pullBody,
   refBody,
   runAttemptBody,
+  runListBody,
+  runStatus,
   type FakePull,
   type FakeRunFacts,
 } from "./fake-github-runs.js";
@@ -24,6 +26,7 @@ export type FakeRoute =
   | "access_tokens"
   | "repository"
   | "jobs"
+  | "runs"
   | "run_attempt"
   | "pulls"
   | "git_ref"
@@ -67,6 +70,8 @@ export interface FakeCall {
   status: number;
   apiVersion: string | undefined;
   authorization: "jwt" | "token" | "none" | "other";
+  /** When the call arrived (epoch ms), to check that nobody called during a rate limit. */
+  at: number;
 }
 
 interface Run {
@@ -175,6 +180,7 @@ export class FakeGitHub {
       status: 0,
       apiVersion: header(req, "x-github-api-version"),
       authorization: authorizationKind(header(req, "authorization")),
+      at: Date.now(),
     };
     this.calls.push(call);
     for await (const _chunk of req) void _chunk;
@@ -212,6 +218,7 @@ export class FakeGitHub {
       return ok({ id: 1, name, full_name: repository, owner: { login: owner }, default_branch: known.defaultBranch });
     }
     if (route === "jobs") return this.jobs(repository, Number(parts[6]), url);
+    if (route === "runs") return this.runList(repository, url);
     if (route === "run_attempt") {
       return this.runAttempt(repository, Number(parts[6]), Number(parts[8]));
     }
@@ -265,18 +272,24 @@ export class FakeGitHub {
     return ok(runAttemptBody(repository, runId, attempt, run.facts));
   }
 
+  /** "List workflow runs for a repository", newest first, by status when asked, paged. */
+  private runList(repository: string, url: URL): Answer {
+    const status = url.searchParams.get("status");
+    const runs = [...this.runs.entries()]
+      .filter(([, run]) => run.repository === repository && (status === null || runStatus(run.jobs) === status))
+      .sort(([a], [b]) => b - a);
+    const { slice, headers } = paged(url, runs);
+    const body = slice.map(([id, run]) => runListBody(repository, id, run.jobs));
+    return { status: 200, headers, body: { total_count: runs.length, workflow_runs: body } };
+  }
+
   /** "List jobs for a workflow run": latest attempt unless filter=all, paged with a link header. */
   private jobs(repository: string, runId: number, url: URL): Answer {
     const run = this.runs.get(runId);
     if (!run || run.repository !== repository) return error(404, "Not Found");
     const latest = Math.max(...run.jobs.map((job) => job.run_attempt), 1);
     const jobs = url.searchParams.get("filter") === "all" ? run.jobs : run.jobs.filter((job) => job.run_attempt === latest);
-    const perPage = Math.min(Number(url.searchParams.get("per_page") ?? DEFAULT_PER_PAGE), MAX_PER_PAGE);
-    const page = Number(url.searchParams.get("page") ?? 1);
-    const lastPage = Math.max(1, Math.ceil(jobs.length / perPage));
-    const slice = jobs.slice((page - 1) * perPage, page * perPage);
-    const headers: Record<string, string> = {};
-    if (lastPage > 1) headers.link = linkHeader(url, page, lastPage);
+    const { slice, headers } = paged(url, jobs);
     return { status: 200, headers, body: { total_count: jobs.length, jobs: slice.map((job) => jobBody(repository, job)) } };
   }
 }
@@ -323,6 +336,7 @@ function routeOf(method: string, pathname: string): FakeRoute {
   if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(pathname)) return "access_tokens";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+$/.test(pathname)) return "repository";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/jobs$/.test(pathname)) return "jobs";
+  if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/actions\/runs$/.test(pathname)) return "runs";
   const attempt = /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/attempts\/\d+$/;
   if (method === "GET" && attempt.test(pathname)) return "run_attempt";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/pulls$/.test(pathname)) return "pulls";
@@ -341,6 +355,16 @@ function authorizationKind(value: string | undefined): FakeCall["authorization"]
   if (/^bearer /i.test(value)) return "jwt";
   if (/^token /i.test(value)) return "token";
   return "other";
+}
+
+/** The page of `items` the query asks for, with GitHub's `link` header when there are more. */
+function paged<T>(url: URL, items: T[]): { slice: T[]; headers: Record<string, string> } {
+  const perPage = Math.min(Number(url.searchParams.get("per_page") ?? DEFAULT_PER_PAGE), MAX_PER_PAGE);
+  const page = Number(url.searchParams.get("page") ?? 1);
+  const lastPage = Math.max(1, Math.ceil(items.length / perPage));
+  const headers: Record<string, string> = {};
+  if (lastPage > 1) headers.link = linkHeader(url, page, lastPage);
+  return { slice: items.slice((page - 1) * perPage, page * perPage), headers };
 }
 
 function linkHeader(url: URL, page: number, lastPage: number): string {

@@ -141,13 +141,14 @@ test("without a GitHub App the fallback fails closed", async () => {
   }
 });
 
-test("without any run id hint the fallback fails closed", async () => {
+test("without any run id hint, a search finding no run in progress fails closed", async () => {
   const { server, github, call, close } = await refusedCall({}, () => undefined, null);
   try {
     assert.equal(call.status, 403);
     assert.match(call.message, /no run id hint/);
-    assert.equal(github.calls.length, 0);
-    assertRefusalLogged(server, "runner-1", null, /no run id hint/);
+    assert.equal(github.count("runs"), 1);
+    assert.equal(github.count("jobs"), 0);
+    assertRefusalLogged(server, "runner-1", null, /no run id hint.*has no run in progress/);
   } finally {
     await close();
   }

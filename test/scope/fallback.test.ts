@@ -250,6 +250,7 @@ test("the v2 Twirp API gets the same answer: a hint in the header resolves, a re
   try {
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
     github.addRun(REPOSITORY, RUN, runOfJobs(RUN, 120, { index: 110, runnerName: "runner-1" }));
+    github.addRun(REPOSITORY, RUN + 1, runOfJobs(RUN + 1, 3));
     const create = async (key: string, runId?: number) => {
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, "content-type": "application/json" };
       if (runId !== undefined) headers["x-github-run-id"] = String(runId);
@@ -261,13 +262,13 @@ test("the v2 Twirp API gets the same answer: a hint in the header resolves, a re
       return (await response.json()) as { ok?: boolean; message?: string };
     };
 
-    const refused = await create("k-none");
+    const refused = await create("k-other", RUN + 1);
     const allowed = await create("k-run", RUN);
 
     assert.equal(refused.ok ?? false, false);
-    assert.match(refused.message ?? "", /cache write denied: no run id hint/);
+    assert.match(refused.message ?? "", /cache write denied: run 9002 has no job on this runner/);
     assert.equal(allowed.ok, true);
-    assert.equal(github.count("jobs"), 2);
+    assert.equal(github.count("jobs"), 3);
   } finally {
     await close();
   }
