@@ -65,6 +65,18 @@ export async function reserve(server: TestServer, token: string, options: CallOp
   return { status: response.status, message: body.message ?? "" };
 }
 
+/**
+ * v1 lookup of one key: the status (204 is a miss, and also what a refused read answers, so the
+ * decision itself is in the server's scope_decision log line).
+ */
+export async function lookup(server: TestServer, token: string, runIdHeader?: number): Promise<number> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (runIdHeader !== undefined) headers["x-github-run-id"] = String(runIdHeader);
+  const response = await fetch(`${server.url}/_apis/artifactcache/cache?keys=burst-key&version=v1`, { headers });
+  await response.arrayBuffer();
+  return response.status;
+}
+
 /** POST /runner/job-started. */
 export async function reportJobStart(server: TestServer, token: string | undefined, body: unknown) {
   const headers: Record<string, string> = { "content-type": "application/json" };
