@@ -84,7 +84,7 @@ export function printIssued(issued: IssuedToken, json: boolean, config: Config):
     `# token ${issued.expiresAt === null ? "valid until the runner is removed" : `expires ${issued.expiresAt}`}`,
     ...Object.entries(issued.env).map(([name, value]) => `${name}=${value}`),
     "# A stock runner overwrites these for JavaScript actions: those need a runner build that takes",
-    "# them from custom variables, or a hook (`gha-cache runner setup` prints those lines).",
+    "# the cache URL from a custom variable (`gha-cache runner setup` prints those lines).",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
