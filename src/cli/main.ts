@@ -46,6 +46,12 @@ function select(argv: string[]): { command: Command; rest: string[] } | undefine
 
 function help(topic: string[]): number {
   const chosen = topic.length === 0 ? undefined : select(topic);
+  // `help runner` names a group of commands: show the usage of each.
+  const group = COMMANDS.filter((command) => topic.length > 0 && command.name.split(" ")[0] === topic[0]);
+  if (chosen === undefined && topic.length === 1 && group.length > 0) {
+    process.stdout.write(`${group.map((command) => command.usage).join("\n\n")}\n`);
+    return EXIT_OK;
+  }
   if (topic.length > 0 && chosen === undefined) {
     process.stderr.write(`gha-cache: no command "${topic.join(" ")}"\n\n${overview()}\n`);
     return EXIT_USAGE;

@@ -96,6 +96,14 @@ test("help prints the command list, and help for a command its options, on stdou
   assert.deepEqual(await runCli(["help", "runner", "add"], env), add);
 });
 
+test("help for a group of commands prints the usage of each", async () => {
+  const group = await runCli(["help", "runner"], env);
+  assert.equal(group.code, 0);
+  for (const name of ["runner add", "runner list", "runner remove", "runner token", "runner setup"]) {
+    assert.match(group.stdout, new RegExp(`gha-cache ${name}`));
+  }
+});
+
 test("help for an unknown command exits 2", async () => {
   await assertUsageError(["help", "nothing"], /no command "nothing"/);
 });
