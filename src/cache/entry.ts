@@ -14,6 +14,8 @@ export interface CacheEntry {
   createdAt: number;
   committedAt: number | null;
   lastAccessedAt: number | null;
+  /** The job that reserved the entry, when a runner's job did; its end ends the upload's right. */
+  createdByJob: number | null;
 }
 
 export function toEntry(row: Selectable<CacheEntryTable>): CacheEntry {
@@ -29,6 +31,7 @@ export function toEntry(row: Selectable<CacheEntryTable>): CacheEntry {
     createdAt: Number(row.created_at),
     committedAt: row.committed_at === null ? null : Number(row.committed_at),
     lastAccessedAt: row.last_accessed_at === null ? null : Number(row.last_accessed_at),
+    createdByJob: row.created_by_job === null ? null : Number(row.created_by_job),
   };
 }
 

@@ -3,11 +3,13 @@
  * where they land (a v1 chunk at its offset, an Azure block under its id); the commit checks
  * that they tile the archive exactly and flips the entry to committed, without touching bytes.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
+import type { Transaction } from "kysely";
 import type { Db } from "../db/database.js";
+import type { Database } from "../db/schema.js";
 import { isUniqueViolation } from "../db/errors.js";
-import { alreadyExists, badRequest, conflict, notFound } from "../errors.js";
+import { alreadyExists, badRequest, conflict, forbidden, notFound } from "../errors.js";
 import { entryPrefix, type BlobStore, type WriteLimits } from "../stores/blob-store.js";
 import { toEntry, type CacheEntry, type Saver } from "./entry.js";
 import { MiB } from "../config.js";
@@ -16,8 +18,24 @@ import { MiB } from "../config.js";
 export const MAX_PART_BYTES = 128 * MiB;
 /** Largest Azure block id we keep; the SDKs send 64 characters. */
 const MAX_BLOCK_ID_LENGTH = 1024;
-/** Blocks one entry may stage: 10 GiB in the Go SDK's 1 MiB blocks, with room to spare. */
-const MAX_BLOCKS_PER_ENTRY = 50_000;
+/** Blocks one entry may stage, and list: Azure's own limit (10 GiB in the Go SDK's 1 MiB blocks). */
+export const MAX_BLOCKS_PER_ENTRY = 50_000;
+/** Part rows written per INSERT, well under every database's bound-parameter limit. */
+const PART_ROWS_PER_INSERT = 500;
+
+interface NewPart {
+  offset: number;
+  size: number;
+  blob_name: string;
+}
+
+/**
+ * Every received body gets a blob of its own: a body still arriving when the entry is committed
+ * can then never replace bytes the commit already counted.
+ */
+function uniqueBlobName(entryId: number, what: string): string {
+  return `${entryPrefix(entryId)}${what}-${randomUUID()}`;
+}
 
 export interface ReserveRequest {
   repository: string;
@@ -93,6 +111,18 @@ export class Uploads {
     return toEntry(row);
   }
 
+  /**
+   * Refuses bytes for an upload whose job has completed: a signed upload URL carries no token, so
+   * without this a leaked URL would outlive the job that asked for it.
+   */
+  async assertJobRunning(entry: CacheEntry): Promise<void> {
+    if (entry.createdByJob === null) return;
+    const job = await this.db.selectFrom("jobs").select("status").where("id", "=", entry.createdByJob).executeTakeFirst();
+    if (job?.status === "completed") {
+      throw forbidden(`the job that started the upload of cache entry ${entry.id} has completed`);
+    }
+  }
+
   /** The uploading entry with this identity (v2 names entries by key and version, not id). */
   async uploadingByKey(repository: string, scope: string, key: string, version: string): Promise<CacheEntry> {
     const row = await this.db
@@ -117,7 +147,7 @@ export class Uploads {
     if (end >= limit) {
       throw badRequest(`chunk ends at byte ${end}, beyond the entry's ${limit}-byte size`);
     }
-    const blobName = `${entryPrefix(entry.id)}chunk-${start}`;
+    const blobName = uniqueBlobName(entry.id, `chunk-${start}`);
     await this.receive(blobName, body, { maxBytes: length, exactBytes: length });
     await this.putParts(entry.id, [{ offset: start, size: length, blob_name: blobName }], false);
   }
@@ -126,7 +156,7 @@ export class Uploads {
   async writeWhole(entry: CacheEntry, length: number, body: Readable): Promise<void> {
     if (length > MAX_PART_BYTES) throw badRequest(`blob of ${length} bytes is over the ${MAX_PART_BYTES}-byte limit; use Put Block`);
     if (length > this.maxEntryBytes) throw badRequest(`blob of ${length} bytes is over the entry limit of ${this.maxEntryBytes} bytes`);
-    const blobName = `${entryPrefix(entry.id)}whole`;
+    const blobName = uniqueBlobName(entry.id, "whole");
     await this.receive(blobName, body, { maxBytes: length, exactBytes: length });
     await this.putParts(entry.id, [{ offset: 0, size: length, blob_name: blobName }], true);
   }
@@ -146,27 +176,41 @@ export class Uploads {
       throw badRequest(`an entry may stage at most ${MAX_BLOCKS_PER_ENTRY} blocks`);
     }
     // Block ids are opaque and may hold any character: the file is named by their hash.
-    const blobName = `${entryPrefix(entry.id)}block-${createHash("sha256").update(blockId).digest("hex")}`;
+    const blobName = uniqueBlobName(entry.id, `block-${createHash("sha256").update(blockId).digest("hex")}`);
     await this.receive(blobName, body, { maxBytes: length, exactBytes: length });
     const now = Date.now();
-    await this.db
-      .insertInto("staged_blocks")
-      .values({ entry_id: entry.id, block_id: blockId, size: length, blob_name: blobName, received_at: now })
-      .onConflict((oc) => oc.columns(["entry_id", "block_id"]).doUpdateSet({ size: length, received_at: now }))
-      .execute();
-    await this.touch(entry.id);
+    const replaced = await this.whileUploading(entry.id, [blobName], async (trx) => {
+      const earlier = await trx
+        .selectFrom("staged_blocks")
+        .select("blob_name")
+        .where("entry_id", "=", entry.id)
+        .where("block_id", "=", blockId)
+        .executeTakeFirst();
+      await trx
+        .insertInto("staged_blocks")
+        .values({ entry_id: entry.id, block_id: blockId, size: length, blob_name: blobName, received_at: now })
+        .onConflict((oc) =>
+          oc.columns(["entry_id", "block_id"]).doUpdateSet({ size: length, blob_name: blobName, received_at: now }),
+        )
+        .execute();
+      return earlier ? [earlier.blob_name] : [];
+    });
+    await this.discardUnreferenced(entry.id, replaced);
   }
 
   /** Azure Put Block List: the archive is the listed blocks, in list order. */
   async commitBlockList(entry: CacheEntry, blockIds: string[]): Promise<number> {
     if (blockIds.length === 0) throw badRequest("block list is empty");
+    if (blockIds.length > MAX_BLOCKS_PER_ENTRY) {
+      throw badRequest(`block list names ${blockIds.length} blocks; at most ${MAX_BLOCKS_PER_ENTRY} are allowed`);
+    }
     const staged = await this.db
       .selectFrom("staged_blocks")
       .selectAll()
       .where("entry_id", "=", entry.id)
       .execute();
     const byId = new Map(staged.map((block) => [block.block_id, block]));
-    const parts: { offset: number; size: number; blob_name: string }[] = [];
+    const parts: NewPart[] = [];
     let offset = 0;
     for (const id of blockIds) {
       const block = byId.get(id);
@@ -218,8 +262,17 @@ export class Uploads {
         .returningAll()
         .executeTakeFirst();
       if (!row) throw conflict(`cache entry ${entry.id} is already committed`);
+      const staged = await trx
+        .selectFrom("staged_blocks")
+        .select("blob_name")
+        .where("entry_id", "=", entry.id)
+        .execute();
       await trx.deleteFrom("staged_blocks").where("entry_id", "=", entry.id).execute();
-      return toEntry(row);
+      return { committed: toEntry(row), staged: staged.map((block) => block.blob_name) };
+    }).then(async ({ committed, staged }) => {
+      // Blocks staged but left out of the block list are bytes nobody will read.
+      await this.discardUnreferenced(entry.id, staged);
+      return committed;
     });
   }
 
@@ -234,25 +287,57 @@ export class Uploads {
     }
   }
 
-  private async putParts(
-    entryId: number,
-    parts: { offset: number; size: number; blob_name: string }[],
-    replaceAll: boolean,
-  ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      if (replaceAll) await trx.deleteFrom("entry_parts").where("entry_id", "=", entryId).execute();
-      for (const part of parts) {
-        await trx
-          .insertInto("entry_parts")
-          .values({ entry_id: entryId, ...part })
-          .onConflict((oc) => oc.columns(["entry_id", "offset"]).doUpdateSet({ size: part.size, blob_name: part.blob_name }))
-          .execute();
+  /** Records where parts lie, replacing parts at the same offsets (or all parts). */
+  private async putParts(entryId: number, parts: NewPart[], replaceAll: boolean): Promise<void> {
+    const fresh = parts.map((part) => part.blob_name);
+    const replaced = await this.whileUploading(entryId, fresh, async (trx) => {
+      let earlier = trx.selectFrom("entry_parts").select("blob_name").where("entry_id", "=", entryId);
+      if (!replaceAll) earlier = earlier.where("offset", "in", parts.map((part) => part.offset));
+      const old = (await earlier.execute()).map((part) => part.blob_name);
+      let removal = trx.deleteFrom("entry_parts").where("entry_id", "=", entryId);
+      if (!replaceAll) removal = removal.where("offset", "in", parts.map((part) => part.offset));
+      await removal.execute();
+      for (let start = 0; start < parts.length; start += PART_ROWS_PER_INSERT) {
+        const rows = parts.slice(start, start + PART_ROWS_PER_INSERT).map((part) => ({ entry_id: entryId, ...part }));
+        await trx.insertInto("entry_parts").values(rows).execute();
       }
-      await trx.updateTable("cache_entries").set({ last_upload_at: Date.now() }).where("id", "=", entryId).execute();
+      return old.filter((name) => !fresh.includes(name));
     });
+    await this.discardUnreferenced(entryId, replaced);
   }
 
-  private async touch(entryId: number): Promise<void> {
-    await this.db.updateTable("cache_entries").set({ last_upload_at: Date.now() }).where("id", "=", entryId).execute();
+  /**
+   * Runs `change` in a transaction only while the entry is still uploading (and marks the upload
+   * active); otherwise the bytes just received for it (`received`) are removed and the caller gets
+   * 409. With the commit's own transaction, this keeps a committed entry's bytes fixed.
+   */
+  private async whileUploading<T>(entryId: number, received: string[], change: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const active = await trx
+          .updateTable("cache_entries")
+          .set({ last_upload_at: Date.now() })
+          .where("id", "=", entryId)
+          .where("state", "=", "uploading")
+          .executeTakeFirst();
+        if (Number(active.numUpdatedRows) === 0) throw conflict(`cache entry ${entryId} is no longer uploading`);
+        return change(trx);
+      });
+    } catch (error) {
+      await Promise.all(received.map((name) => this.blobs.deletePrefix(name)));
+      throw error;
+    }
+  }
+
+  /** Removes blobs of this entry that no part or staged block points at any more. */
+  private async discardUnreferenced(entryId: number, names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    // All of the entry's names rather than an IN list: a block list can name 50,000 blobs.
+    const [parts, staged] = await Promise.all([
+      this.db.selectFrom("entry_parts").select("blob_name").where("entry_id", "=", entryId).execute(),
+      this.db.selectFrom("staged_blocks").select("blob_name").where("entry_id", "=", entryId).execute(),
+    ]);
+    const inUse = new Set([...parts, ...staged].map((row) => row.blob_name));
+    await Promise.all(names.filter((name) => !inUse.has(name)).map((name) => this.blobs.deletePrefix(name)));
   }
 }

@@ -48,6 +48,7 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
     const operation = operationOf(request);
 
     const entry = await services.uploads.uploading(entryId);
+    await services.uploads.assertJobRunning(entry);
     const result = await OPERATIONS[operation](services, entry, request);
 
     request.log[operation === "put-block" ? "debug" : "info"](

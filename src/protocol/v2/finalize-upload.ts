@@ -47,7 +47,8 @@ export const finalizeCacheEntryUpload = defineRpc({
 
 function byteCount(sizeBytes: string): number {
   const size = Number(sizeBytes);
-  if (!Number.isSafeInteger(size) || size < 0) {
+  // Digits only: "-0" and "1e3" are numbers to JavaScript but not byte counts.
+  if (!/^\d+$/.test(sizeBytes) || !Number.isSafeInteger(size)) {
     throw badRequest(
       `size_bytes must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}, got ${sizeBytes}`,
     );
