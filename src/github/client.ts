@@ -57,7 +57,11 @@ export interface GitHubClient {
    * The repository's in-progress runs, newest first, one page at a time with GitHub's total
    * count of them. Stop early by leaving the loop. Throws GitHubApiError.
    */
-  inProgressRuns(installationId: number, repository: string, signal: AbortSignal): AsyncIterable<RunListPage>;
+  inProgressRuns(
+    installationId: number,
+    repository: string,
+    signal: AbortSignal,
+  ): AsyncIterable<RunListPage>;
   /** The repository's name and default branch. Throws GitHubApiError. */
   repository(installationId: number, repository: string, signal: AbortSignal): Promise<RepositoryFacts>;
   /** One attempt of a workflow run: its event, head and pull requests. Throws GitHubApiError. */
@@ -124,20 +128,29 @@ export class OctokitGitHubClient implements GitHubClient {
     // "latest" is GitHub's default; said anyway because a stale attempt's job must never match.
     const query = { owner, repo, run_id: runId, filter: "latest", per_page: JOBS_PER_PAGE };
     for await (const data of this.pages(installationId, signal, url, query)) {
-      if (!Array.isArray(data)) throw new GitHubApiError("bad_response", "jobs answer has no jobs list");
+      if (!Array.isArray(data)) {
+        throw new GitHubApiError("bad_response", "jobs answer has no jobs list");
+      }
       yield data.map(parseWorkflowJob);
     }
   }
 
-  async *inProgressRuns(installationId: number, repository: string, signal: AbortSignal): AsyncIterable<RunListPage> {
+  async *inProgressRuns(
+    installationId: number,
+    repository: string,
+    signal: AbortSignal,
+  ): AsyncIterable<RunListPage> {
     const [owner, repo] = splitRepository(repository);
     const url = "/repos/{owner}/{repo}/actions/runs";
     const query = { owner, repo, status: "in_progress", per_page: RUNS_PER_PAGE };
     for await (const data of this.pages(installationId, signal, url, query)) {
-      if (!Array.isArray(data)) throw new GitHubApiError("bad_response", "runs answer has no runs list");
+      if (!Array.isArray(data)) {
+        throw new GitHubApiError("bad_response", "runs answer has no runs list");
+      }
       // The paginator moves GitHub's total_count onto the list it returns.
       const total: unknown = (data as { total_count?: unknown }).total_count;
-      yield { runs: data.map(parseRunSummary), totalCount: typeof total === "number" ? total : null };
+      const totalCount = typeof total === "number" ? total : null;
+      yield { runs: data.map(parseRunSummary), totalCount };
     }
   }
 
@@ -151,7 +164,8 @@ export class OctokitGitHubClient implements GitHubClient {
     const request = await this.authorized(installationId, signal);
     // The function form (so every page carries the signal) is typed for a route string only;
     // at run time it takes endpoint options, as below.
-    const pages = this.octokit.paginate.iterator(request, { method: "GET", url, ...query } as never);
+    const route = { method: "GET", url, ...query };
+    const pages = this.octokit.paginate.iterator(request, route as never);
     const iterator = pages[Symbol.asyncIterator]();
     for (;;) {
       // A failed page leaves the iterator on the same URL, so a retry asks for that page again.
@@ -234,7 +248,11 @@ export class OctokitGitHubClient implements GitHubClient {
    * rate-limited answer blocks the installation for every caller; this caller waits it out and
    * tries again only when GitHub stated the time and it falls inside the caller's budget.
    */
-  private async guarded<T>(installationId: number, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+  private async guarded<T>(
+    installationId: number,
+    signal: AbortSignal,
+    call: () => Promise<T>,
+  ): Promise<T> {
     const deadlineMs = deadlineOf(signal);
     for (let retries = 0; ; retries += 1) {
       let answered: (ok: boolean) => void;
@@ -255,8 +273,9 @@ export class OctokitGitHubClient implements GitHubClient {
         const failure = this.sorted(installationId, error, signal);
         // After the block is set, so the callers waiting for this answer see it.
         answered(false);
-        const retry = retries < MAX_RATE_LIMIT_RETRIES && this.limits.canWait(installationId, deadlineMs);
-        if (failure.kind !== "rate_limited" || !retry) throw failure;
+        const mayRetry = retries < MAX_RATE_LIMIT_RETRIES;
+        if (failure.kind !== "rate_limited" || !mayRetry) throw failure;
+        if (!this.limits.canWait(installationId, deadlineMs)) throw failure;
       }
     }
   }
@@ -269,7 +288,8 @@ export class OctokitGitHubClient implements GitHubClient {
     if (failure.kind !== "rate_limited" || failure.retryAt === undefined) return failure;
     const limit = { untilMs: failure.retryAt, stated: failure.retryAtStated };
     const untilMs = this.limits.block(installationId, limit, nowMs);
-    return new GitHubApiError("rate_limited", failure.message, failure.status, untilMs, failure.retryAtStated);
+    const { message, status, retryAtStated } = failure;
+    return new GitHubApiError("rate_limited", message, status, untilMs, retryAtStated);
   }
 }
 

@@ -35,18 +35,27 @@ export interface RateLimit {
  * The limit a response announces, or undefined when it is not one (a 403 without limit headers
  * or a limit message is a permission problem).
  */
-export function rateLimitOf(status: number, headers: Headers, message: string, nowMs: number): RateLimit | undefined {
+export function rateLimitOf(
+  status: number,
+  headers: Headers,
+  message: string,
+  nowMs: number,
+): RateLimit | undefined {
   if (status !== HTTP_FORBIDDEN && status !== HTTP_TOO_MANY_REQUESTS) return undefined;
   const retryAfter = headers["retry-after"];
   if (retryAfter !== undefined) {
     const seconds = Number(retryAfter);
-    if (Number.isFinite(seconds) && seconds >= 0) return { untilMs: nowMs + seconds * MS_PER_SECOND, stated: true };
+    if (Number.isFinite(seconds) && seconds >= 0) {
+      return { untilMs: nowMs + seconds * MS_PER_SECOND, stated: true };
+    }
     const date = Date.parse(String(retryAfter));
     if (!Number.isNaN(date)) return { untilMs: Math.max(nowMs, date), stated: true };
   }
   if (String(headers["x-ratelimit-remaining"]) === "0") {
     const reset = Number(headers["x-ratelimit-reset"]);
-    if (Number.isFinite(reset)) return { untilMs: Math.max(nowMs, reset * MS_PER_SECOND), stated: true };
+    if (Number.isFinite(reset)) {
+      return { untilMs: Math.max(nowMs, reset * MS_PER_SECOND), stated: true };
+    }
     return { untilMs: nowMs + DEFAULT_RATE_LIMIT_WAIT_MS, stated: false };
   }
   // Secondary limits may come without headers; GitHub names them in the message.
@@ -81,7 +90,8 @@ export class RateLimitGate {
   block(installationId: number, limit: RateLimit, nowMs: number): number {
     const current = this.blocks.get(installationId);
     const strikes = limit.stated ? 0 : (current?.strikes ?? 0) + 1;
-    const backOffMs = Math.min(DEFAULT_RATE_LIMIT_WAIT_MS * 2 ** Math.max(0, strikes - 1), MAX_SECONDARY_BACKOFF_MS);
+    const doublings = Math.max(0, strikes - 1);
+    const backOffMs = Math.min(DEFAULT_RATE_LIMIT_WAIT_MS * 2 ** doublings, MAX_SECONDARY_BACKOFF_MS);
     const untilMs = limit.stated ? limit.untilMs : Math.max(limit.untilMs, nowMs + backOffMs);
     if (current === undefined) {
       this.blocks.set(installationId, { untilMs, stated: limit.stated, strikes });
@@ -97,7 +107,8 @@ export class RateLimitGate {
   canWait(installationId: number, deadlineMs: number | undefined): boolean {
     const block = this.blocks.get(installationId);
     if (block === undefined) return true;
-    return block.stated && deadlineMs !== undefined && block.untilMs + MIN_ROOM_AFTER_WAIT_MS <= deadlineMs;
+    if (!block.stated || deadlineMs === undefined) return false;
+    return block.untilMs + MIN_ROOM_AFTER_WAIT_MS <= deadlineMs;
   }
 
   /**
@@ -105,7 +116,11 @@ export class RateLimitGate {
    * has been answered. Throws a rate_limited GitHubApiError at once, without waiting, when the
    * block has no stated end or ends too late for `deadlineMs`. Aborting `signal` ends the wait.
    */
-  async turn(installationId: number, deadlineMs: number | undefined, signal: AbortSignal): Promise<Answered> {
+  async turn(
+    installationId: number,
+    deadlineMs: number | undefined,
+    signal: AbortSignal,
+  ): Promise<Answered> {
     for (let waits = 0; waits < MAX_WAITS_PER_TURN; waits += 1) {
       const block = this.blocks.get(installationId);
       if (block === undefined) return NOTHING_TO_RELEASE;
@@ -138,7 +153,8 @@ export class RateLimitGate {
 }
 
 function notYet(untilMs: number): GitHubApiError {
-  return new GitHubApiError("rate_limited", "rate limited, not calling GitHub yet", undefined, untilMs);
+  const message = "rate limited, not calling GitHub yet";
+  return new GitHubApiError("rate_limited", message, undefined, untilMs);
 }
 
 /** `promise`, or the signal's reason as a rejection if it aborts first. */

@@ -59,15 +59,17 @@ export class JobScopeResolver implements ScopeResolver {
     }
     if (hint === null && (pick.ignored || runner.repository === null)) {
       // An organisation runner's jobs may be in any repository: there is none to search.
-      const reason = pick.ignored ? pick.reason : `${pick.reason}; an organisation runner's runs are not searched`;
-      return this.refuse(request, reason, recorded, null);
+      const orgRunner = `${pick.reason}; an organisation runner's runs are not searched`;
+      return this.refuse(request, pick.ignored ? pick.reason : orgRunner, recorded, null);
     }
-    if (this.deps.fallback === undefined) {
-      const reason = "GitHub App not configured: no webhook recorded this runner's job and GitHub cannot be asked";
-      return this.refuse(request, hint === null ? `${pick.reason}; ${reason}` : reason, recorded, hint);
+    const { fallback } = this.deps;
+    if (fallback === undefined) {
+      const reason =
+        "GitHub App not configured: no webhook recorded this runner's job and GitHub cannot be asked";
+      const said = hint === null ? `${pick.reason}; ${reason}` : reason;
+      return this.refuse(request, said, recorded, hint);
     }
 
-    const { fallback } = this.deps;
     const outcome = hint === null ? await fallback.search(runner) : await fallback.find(runner, hint);
     if (!outcome.found) return this.refuse(request, outcome.reason, recorded, hint, outcome.remembered);
     return this.allow(outcome.job, startedAt);

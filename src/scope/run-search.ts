@@ -7,7 +7,12 @@
  * calls (and by the caller's time budget): what it cannot reach it does not guess, and the
  * refusal names the bound. The first match ends the search: a runner runs one job at a time.
  */
-import { RUNS_PER_PAGE, type GitHubClient, type RunSummary, type WorkflowJob } from "../github/client.js";
+import {
+  RUNS_PER_PAGE,
+  type GitHubClient,
+  type RunSummary,
+  type WorkflowJob,
+} from "../github/client.js";
 import type { Runner } from "../identity/runners.js";
 import { walkRunJobs } from "./jobs-walk.js";
 
@@ -41,7 +46,13 @@ export async function searchInProgressRuns(
   signal: AbortSignal,
 ): Promise<RunSearch> {
   const listed = await listNewestRuns(github, runner, repository, signal);
-  const search: RunSearch = { job: undefined, inProgressRuns: listed.total, runsWalked: 0, calls: listed.calls, cutShort: null };
+  const search: RunSearch = {
+    job: undefined,
+    inProgressRuns: listed.total,
+    runsWalked: 0,
+    calls: listed.calls,
+    cutShort: null,
+  };
   for (const run of listed.runs.slice(0, MAX_RUNS_SEARCHED)) {
     const callsLeft = MAX_SEARCH_API_CALLS - search.calls;
     if (callsLeft <= 0) return { ...search, cutShort: callBound() };
@@ -53,9 +64,22 @@ export async function searchInProgressRuns(
   }
   const known = Math.max(listed.total ?? 0, listed.runs.length);
   if (known > search.runsWalked) {
-    return { ...search, cutShort: `the search stops at the newest ${MAX_RUNS_SEARCHED} in-progress runs` };
+    const cutShort = `the search stops at the newest ${MAX_RUNS_SEARCHED} in-progress runs`;
+    return { ...search, cutShort };
   }
   return search;
+}
+
+/** Why a search that found nothing fails closed: what it asked, and the bound that stopped it. */
+export function searchMissReason(runner: Runner, repository: string, search: RunSearch): string {
+  const searched = `no run id hint, and no job in progress on this runner (${runner.name})`;
+  if (search.inProgressRuns === 0 && search.runsWalked === 0) {
+    return `${searched}: ${repository} has no run in progress`;
+  }
+  const among = `in the ${search.runsWalked} newest in-progress runs of ${repository}`;
+  if (search.cutShort === null) return `${searched} ${among}`;
+  const total = search.inProgressRuns === null ? "" : ` (of ${search.inProgressRuns})`;
+  return `${searched} ${among}${total}: ${search.cutShort}`;
 }
 
 function callBound(): string {
@@ -63,7 +87,12 @@ function callBound(): string {
 }
 
 /** Up to MAX_RUN_LIST_PAGES pages of in-progress runs, newest (highest run id) first. */
-async function listNewestRuns(github: GitHubClient, runner: Runner, repository: string, signal: AbortSignal) {
+async function listNewestRuns(
+  github: GitHubClient,
+  runner: Runner,
+  repository: string,
+  signal: AbortSignal,
+) {
   const runs: RunSummary[] = [];
   let total: number | null = null;
   let calls = 0;

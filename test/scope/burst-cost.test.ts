@@ -39,7 +39,8 @@ for (const withHint of [true, false]) {
       const decisions = logsOf(server, "scope_decision");
       assert.equal(decisions.filter((line) => line.allowed === true).length, CONCURRENT_CALLS);
       const jobCalls = github.count("access_tokens") + github.count("jobs") + github.count("runs");
-      assert.ok(jobCalls <= (withHint ? JOB_CALLS_BOUND : SEARCH_CALLS_BOUND), `${jobCalls} calls to establish the job`);
+      const bound = withHint ? JOB_CALLS_BOUND : SEARCH_CALLS_BOUND;
+      assert.ok(jobCalls <= bound, `${jobCalls} calls to establish the job`);
       assertFactsAskedOnce(github);
     } finally {
       await close();

@@ -30,7 +30,8 @@ function jobsCalls(github: { calls: { route: string; at: number; status: number 
 }
 
 test("a 429 with retry-after inside the budget is waited out: resolved after one retry", async () => {
-  const { github, call, close } = await oneRunner({ status: 429, headers: { "retry-after": String(SHORT_WAIT_SECONDS) } });
+  const headers = { "retry-after": String(SHORT_WAIT_SECONDS) };
+  const { github, call, close } = await oneRunner({ status: 429, headers });
   try {
     assert.equal(call.status, 201, call.message);
     const [limited, retried] = jobsCalls(github);
@@ -43,7 +44,8 @@ test("a 429 with retry-after inside the budget is waited out: resolved after one
 });
 
 test("a 429 with retry-after beyond the budget fails closed at once, without a second call", async () => {
-  const { github, call, elapsedMs, close } = await oneRunner({ status: 429, headers: { "retry-after": String(LONG_WAIT_SECONDS) } });
+  const headers = { "retry-after": String(LONG_WAIT_SECONDS) };
+  const { github, call, elapsedMs, close } = await oneRunner({ status: 429, headers });
   try {
     assert.equal(call.status, 403);
     assert.match(call.message, /rate limited \(429\)/);

@@ -59,7 +59,8 @@ test("more in-progress runs than the bound: the newest are searched, then it fai
     const call = await reserve(server, token);
 
     assert.equal(call.status, 403);
-    assert.match(call.message, new RegExp(`of ${MAX_RUNS_SEARCHED + 2}\\): the search stops at the newest ${MAX_RUNS_SEARCHED} `));
+    const bound = `the search stops at the newest ${MAX_RUNS_SEARCHED} in-progress runs`;
+    assert.match(call.message, new RegExp(`of ${MAX_RUNS_SEARCHED + 2}\\): ${bound}`));
     assert.equal(github.count("jobs"), MAX_RUNS_SEARCHED);
     assert.ok(searchCalls(github) <= MAX_SEARCH_API_CALLS);
   } finally {
@@ -111,7 +112,8 @@ test("a repository with no run in progress fails closed after one call", async (
   const { server, github, close } = await startWithGitHub();
   try {
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
-    github.addRun(REPOSITORY, FIRST_RUN, runOfJobs(FIRST_RUN, 1, { index: 0, runnerName: "runner-1", status: "completed" }));
+    const done = { index: 0, runnerName: "runner-1", status: "completed" as const };
+    github.addRun(REPOSITORY, FIRST_RUN, runOfJobs(FIRST_RUN, 1, done));
 
     const call = await reserve(server, token);
 
