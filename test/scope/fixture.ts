@@ -18,6 +18,8 @@ export interface FixtureOptions {
   negativeCacheMs?: number;
   /** Leave the GitHub App unconfigured: webhooks are then the only source. */
   withoutApp?: boolean;
+  /** The server's log level; debug unless said. */
+  logLevel?: string;
 }
 
 export async function startWithGitHub(options: FixtureOptions = {}): Promise<Fixture> {
@@ -26,6 +28,7 @@ export async function startWithGitHub(options: FixtureOptions = {}): Promise<Fix
     GHA_CACHE_RESOLVE_BUDGET_MS: String(options.budgetMs ?? 5000),
     GHA_CACHE_NEGATIVE_CACHE_MS: String(options.negativeCacheMs ?? 60_000),
   };
+  if (options.logLevel !== undefined) env.GHA_CACHE_LOG_LEVEL = options.logLevel;
   if (!options.withoutApp) {
     env.GHA_CACHE_GITHUB_APP_ID = github.appId;
     env.GHA_CACHE_GITHUB_PRIVATE_KEY = github.privateKeyPem;
