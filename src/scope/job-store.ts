@@ -27,6 +27,45 @@ export class JobStore {
     return query.orderBy("started_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst();
   }
 
+  /**
+   * Repositories in which a job is in progress on a runner of this name in the installation. An
+   * organisation runner's name can also be given to a repository-level runner by that
+   * repository's admin: more than one repository here means the name no longer tells them apart.
+   */
+  async repositoriesRunning(runner: Runner): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("jobs")
+      .select("repository")
+      .distinct()
+      .where("installation_id", "=", runner.installationId)
+      .where("runner_name", "=", runner.name)
+      .where("status", "=", "in_progress")
+      .execute();
+    return rows.map((row) => row.repository);
+  }
+
+  /**
+   * The newest attempt GitHub has shown of the job's run (from its jobs or its run facts). A job
+   * of an older attempt is over, even when its `completed` event never arrived.
+   */
+  async latestAttempt(job: JobRecord): Promise<number> {
+    const [jobs, runs] = await Promise.all([
+      this.db
+        .selectFrom("jobs")
+        .select((eb) => eb.fn.max("run_attempt").as("attempt"))
+        .where("repository", "=", job.repository)
+        .where("run_id", "=", job.run_id)
+        .executeTakeFirst(),
+      this.db
+        .selectFrom("runs")
+        .select((eb) => eb.fn.max("run_attempt").as("attempt"))
+        .where("repository", "=", job.repository)
+        .where("run_id", "=", job.run_id)
+        .executeTakeFirst(),
+    ]);
+    return Math.max(Number(job.run_attempt), Number(jobs?.attempt ?? 0), Number(runs?.attempt ?? 0));
+  }
+
   async job(id: number): Promise<JobRecord | undefined> {
     return this.db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
   }

@@ -53,7 +53,7 @@ export class JobScopeResolver implements ScopeResolver {
     const hint = pick.hint;
     const newer = hint !== null && recorded !== undefined && hintIsNewer(hint, recorded);
 
-    if (recorded?.status === "in_progress" && !newer) return this.allow(recorded, startedAt);
+    if (recorded?.status === "in_progress" && !newer) return this.allowLive(request, recorded, hint, startedAt);
     if (recorded?.status === "completed" && !newer) {
       return this.refuse(request, "the runner's job has completed and no newer run was reported", recorded, hint);
     }
@@ -72,7 +72,32 @@ export class JobScopeResolver implements ScopeResolver {
 
     const outcome = hint === null ? await fallback.search(runner) : await fallback.find(runner, hint);
     if (!outcome.found) return this.refuse(request, outcome.reason, recorded, hint, outcome.remembered);
-    return this.allow(outcome.job, startedAt);
+    return this.allowLive(request, outcome.job, hint, startedAt);
+  }
+
+  /** Allows the job unless GitHub has shown it to be over or its runner name to be ambiguous. */
+  private async allowLive(
+    request: ScopeRequest,
+    job: JobRecord,
+    hint: RunHintChoice | null,
+    startedAt: number,
+  ): Promise<ScopeDecision> {
+    const { runner } = request;
+    const latest = await this.deps.jobs.latestAttempt(job);
+    if (latest > Number(job.run_attempt)) {
+      const reason = `run ${job.run_id} has a newer attempt (${latest}): attempt ${job.run_attempt}'s job is over`;
+      return this.refuse(request, reason, job, hint);
+    }
+    if (runner.repository === null) {
+      const running = await this.deps.jobs.repositoriesRunning(runner);
+      if (running.length > 1) {
+        const reason =
+          `runner name ${runner.name} has jobs in progress in ${running.length} repositories ` +
+          `(${running.sort().join(", ")}): the name no longer says which job is this runner's`;
+        return this.refuse(request, reason, job, hint);
+      }
+    }
+    return this.allow(job, startedAt);
   }
 
   private async allow(job: JobRecord, startedAt: number): Promise<ScopeDecision> {
