@@ -13,7 +13,10 @@
 import { JOBS_PER_PAGE } from "../src/github/client.js";
 import { MAX_SEARCH_API_CALLS } from "../src/scope/run-search.js";
 import { runOfJobs, type FakeGitHub, type FakeRoute } from "../test/helpers/fake-github.js";
-import type { TestServer } from "../test/helpers/server.js";
+import { FAKE_HEAD_SHA } from "../test/helpers/fake-github-runs.js";
+import { pushPayload, workflowRunPayload } from "../test/helpers/run-webhooks.js";
+import { TEST_WEBHOOK_SECRET, type TestServer } from "../test/helpers/server.js";
+import { sendWebhook } from "../test/helpers/webhooks.js";
 import { logsOf, lookup, REPOSITORY, startWithGitHub } from "../test/scope/fixture.js";
 
 const BURST_CALLS = 50;
@@ -27,6 +30,7 @@ const SMALL_RUN_JOBS = 20;
 const BURST_RUN = 7001;
 const MATRIX_RUN = 7002;
 const SEARCH_RUN = 7003;
+const RUN_EVENTS_RUN = 7004;
 const PERCENT = 100;
 const P50 = 50;
 const P95 = 95;
@@ -106,6 +110,35 @@ async function burst(server: TestServer, github: FakeGitHub): Promise<string[]> 
   ];
 }
 
+/**
+ * The burst again with only the workflow_job webhook withheld: the run's workflow_run and push
+ * events came, so its facts and default branch are known and the job is all GitHub is asked.
+ */
+async function burstWithRunEvents(server: TestServer, github: FakeGitHub): Promise<string[]> {
+  const runner = "run-events-runner";
+  const { token } = await server.registerRunner(runner, REPOSITORY);
+  github.addRun(REPOSITORY, RUN_EVENTS_RUN, runOfJobs(RUN_EVENTS_RUN, SMALL_RUN_JOBS, { index: 0, runnerName: runner }));
+  const job = {
+    runId: RUN_EVENTS_RUN,
+    runAttempt: 1,
+    repository: REPOSITORY,
+    headBranch: "feature",
+    headSha: FAKE_HEAD_SHA,
+    installationId: 1,
+    jobAction: "in_progress",
+  };
+  await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_run", workflowRunPayload(job));
+  await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "push", pushPayload(job, "refs/heads/feature"));
+  const before = github.calls.length;
+  await concurrentLookups(server, token, RUN_EVENTS_RUN);
+  const total = github.calls.length - before;
+  return [
+    `burst, only workflow_job withheld (workflow_run and push delivered): ${BURST_CALLS} concurrent lookups`,
+    `  all GitHub API calls: ${bounded("burst with run events", total, BURST_JOB_CALLS_BOUND)}`,
+    `  calls refused: ${bounded("burst with run events refusals", BURST_CALLS - allowedFor(server, runner), 0)}`,
+  ];
+}
+
 /** A 500-job run with the runner's job on its last page, resolved with or without a hint. */
 async function matrix(server: TestServer, github: FakeGitHub, withHint: boolean): Promise<string[]> {
   const runner = withHint ? "matrix-runner" : "search-runner";
@@ -144,6 +177,8 @@ async function main(): Promise<void> {
       ...(await burst(server, github)),
       ...(await matrix(server, github, true)),
       ...(await matrix(server, github, false)),
+      // Last: its run would otherwise be the newest in-progress run the search walks first.
+      ...(await burstWithRunEvents(server, github)),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {

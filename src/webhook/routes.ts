@@ -83,12 +83,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
       );
       message = outcome.recorded ? `workflow_job ${outcome.status} recorded` : `workflow_job ignored: ${outcome.reason}`;
     } else if (event === "workflow_run") {
+      await recordDefaultBranch(deps.jobs, payload);
       const outcome = await recordWorkflowRun(deps.runs, payload);
       deps.log.info({ event: "workflow_run", delivery, ...outcome }, "workflow_run received");
       message = outcome.recorded
         ? "workflow_run recorded"
         : `workflow_run ignored: ${outcome.reason}`;
     } else if (event === "push") {
+      await recordDefaultBranch(deps.jobs, payload);
       const outcome = await recordPush(deps.runs, payload);
       deps.log.info({ event: "push", delivery, ...outcome }, "push received");
       message = outcome.recorded ? "push recorded" : `push ignored: ${outcome.reason}`;
@@ -100,4 +102,20 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
       .execute();
     return reply.code(200).send({ message });
   });
+}
+
+/**
+ * Keeps the repository's default branch current from any payload that carries it, so a job whose
+ * run and push events came needs no API call to learn it.
+ */
+async function recordDefaultBranch(jobs: JobStore, payload: object): Promise<void> {
+  const { repository, installation } = payload as {
+    repository?: { full_name?: unknown; default_branch?: unknown };
+    installation?: { id?: unknown };
+  };
+  const fullName = repository?.full_name;
+  const defaultBranch = repository?.default_branch;
+  const installationId = installation?.id;
+  if (typeof fullName !== "string" || typeof defaultBranch !== "string" || typeof installationId !== "number") return;
+  await jobs.recordRepository(fullName, installationId, defaultBranch);
 }

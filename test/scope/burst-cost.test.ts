@@ -7,6 +7,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runOfJobs, type FakeGitHub } from "../helpers/fake-github.js";
+import { FAKE_HEAD_SHA } from "../helpers/fake-github-runs.js";
+import { pushPayload, workflowRunPayload } from "../helpers/run-webhooks.js";
+import { TEST_WEBHOOK_SECRET } from "../helpers/server.js";
+import { sendWebhook } from "../helpers/webhooks.js";
 import { logsOf, lookup, REPOSITORY, startWithGitHub } from "./fixture.js";
 
 const CONCURRENT_CALLS = 50;
@@ -47,3 +51,36 @@ for (const withHint of [true, false]) {
     }
   });
 }
+
+test(`${CONCURRENT_CALLS} concurrent lookups with only the workflow_job webhook withheld cost at most ${JOB_CALLS_BOUND} API calls in all`, async () => {
+  const { server, github, close } = await startWithGitHub();
+  try {
+    const { token } = await server.registerRunner("runner-1", REPOSITORY);
+    github.addRun(REPOSITORY, RUN, runOfJobs(RUN, RUN_JOBS, { index: RUN_JOBS - 1, runnerName: "runner-1" }));
+    // The run's own events came: its trigger, and the push of its branch at its commit.
+    const job = {
+      runId: RUN,
+      runAttempt: 1,
+      repository: REPOSITORY,
+      headBranch: "feature",
+      // The commit the fake GitHub's jobs name.
+      headSha: FAKE_HEAD_SHA,
+      installationId: 1,
+      jobAction: "in_progress",
+    };
+    assert.equal(await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_run", workflowRunPayload(job)), 200);
+    const push = pushPayload(job, "refs/heads/feature");
+    assert.equal(await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "push", push), 200);
+
+    const burst = Array.from({ length: CONCURRENT_CALLS }, () => lookup(server, token, RUN));
+    const statuses = await Promise.all(burst);
+
+    assert.deepEqual(new Set(statuses), new Set([204]), "a miss, as nothing was saved");
+    const decisions = logsOf(server, "scope_decision");
+    const allowed = decisions.filter((line) => line.allowed === true && line.writeScope === "refs/heads/feature");
+    assert.equal(allowed.length, CONCURRENT_CALLS, String(decisions[0]?.reason));
+    assert.ok(github.calls.length <= JOB_CALLS_BOUND, `${github.calls.length} GitHub API calls: ${github.calls.map((call) => call.route).join(", ")}`);
+  } finally {
+    await close();
+  }
+});
