@@ -19,6 +19,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config.js";
 import { migrate, openSqlite } from "../src/db/database.js";
@@ -137,7 +138,9 @@ async function main(): Promise<void> {
   const uploads = new Uploads(db, new LocalBlobStore(dataDir), config.maxEntryBytes);
   const signer = new UrlSigner(secrets.urlSigningSecret, origin, 3600);
 
-  const server: ChildProcess = spawn(process.execPath, ["dist/src/cli/main.js", "serve"], {
+  // The CLI built beside this file, wherever the build went.
+  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const server: ChildProcess = spawn(process.execPath, [cli, "serve"], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
