@@ -63,7 +63,11 @@ function put(url: string, file: string, start: number, end: number): Promise<num
   return new Promise((resolve, reject) => {
     const request = http.request(url, {
       method: "PUT",
-      headers: { "content-length": end - start + 1, "x-ms-blob-type": "BlockBlob", "x-ms-version": "2024-11-04" },
+      headers: {
+        "content-length": end - start + 1,
+        "x-ms-blob-type": "BlockBlob",
+        "x-ms-version": "2024-11-04",
+      },
     });
     request.on("response", (response) => {
       response.resume();
@@ -76,7 +80,10 @@ function put(url: string, file: string, start: number, end: number): Promise<num
 
 function putBody(url: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: "PUT", headers: { "content-length": Buffer.byteLength(body) } });
+    const request = http.request(url, {
+      method: "PUT",
+      headers: { "content-length": Buffer.byteLength(body) },
+    });
     request.on("response", (response) => {
       response.resume();
       response.on("end", () => resolve(response.statusCode ?? 0));
@@ -93,7 +100,11 @@ function drain(url: string): Promise<number> {
       .get(url, (response) => {
         let bytes = 0;
         response.on("data", (chunk: Buffer) => (bytes += chunk.length));
-        response.on("end", () => (response.statusCode === 200 ? resolve(bytes) : reject(new Error(`GET ${response.statusCode}`))));
+        response.on("end", () =>
+          response.statusCode === 200
+            ? resolve(bytes)
+            : reject(new Error(`GET ${response.statusCode}`)),
+        );
       })
       .on("error", reject);
   });
@@ -129,7 +140,12 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const env = { GHA_CACHE_HOST: "127.0.0.1", GHA_CACHE_PORT: String(port), GHA_CACHE_DATA_DIR: dataDir, GHA_CACHE_LOG_LEVEL: "warn" };
+  const env = {
+    GHA_CACHE_HOST: "127.0.0.1",
+    GHA_CACHE_PORT: String(port),
+    GHA_CACHE_DATA_DIR: dataDir,
+    GHA_CACHE_LOG_LEVEL: "warn",
+  };
   const config = loadConfig(env);
   // The bench prepares entries through the same store the server uses, then moves bytes over HTTP.
   const db = openSqlite(dataDir);
@@ -152,7 +168,10 @@ async function main(): Promise<void> {
 events { worker_connections 64; }
 http { access_log off; sendfile on; server { listen 127.0.0.1:${nginxPort}; root ${work}; } }\n`,
   );
-  const nginx = spawnSync("which", ["nginx"]).status === 0 ? spawn("nginx", ["-c", nginxConf], { stdio: "ignore" }) : undefined;
+  const nginx =
+    spawnSync("which", ["nginx"]).status === 0
+      ? spawn("nginx", ["-c", nginxConf], { stdio: "ignore" })
+      : undefined;
 
   try {
     await waitFor(`${origin}/healthz`);
@@ -200,12 +219,17 @@ http { access_log off; sendfile on; server { listen 127.0.0.1:${nginxPort}; root
         }),
       );
       await uploads.commit(await uploads.uploading(entry.id), archiveBytes);
-      copyMs.push(await timed(() => pipeline(createReadStream(archive), createWriteStream(path.join(work, `copy-${round}`)))));
+      copyMs.push(
+        await timed(() =>
+          pipeline(createReadStream(archive), createWriteStream(path.join(work, `copy-${round}`))),
+        ),
+      );
       await rm(path.join(work, `copy-${round}`));
 
       const downloadUrl = signer.sign("download", entry.id);
       downloadMs.push(await timed(() => drain(downloadUrl)));
-      if (nginx) nginxMs.push(await timed(() => drain(`http://127.0.0.1:${nginxPort}/archive.bin`)));
+      if (nginx)
+        nginxMs.push(await timed(() => drain(`http://127.0.0.1:${nginxPort}/archive.bin`)));
       readMs.push(
         await timed(async () => {
           for await (const chunk of createReadStream(archive)) void chunk;

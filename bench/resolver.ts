@@ -24,7 +24,11 @@ const WARM_CALLS = 50;
 /** Calls to establish the job in a burst: the installation token and one page of jobs. */
 const BURST_JOB_CALLS_BOUND = 2;
 /** Each question about the run once; the ref kind asks for a branch and a tag of the name. */
-const FACT_CALLS_BOUND: Partial<Record<FakeRoute, number>> = { repository: 1, run_attempt: 1, git_ref: 2 };
+const FACT_CALLS_BOUND: Partial<Record<FakeRoute, number>> = {
+  repository: 1,
+  run_attempt: 1,
+  git_ref: 2,
+};
 const MATRIX_JOBS = 500;
 const SMALL_RUN_JOBS = 20;
 const BURST_RUN = 7001;
@@ -68,7 +72,8 @@ async function counted(github: FakeGitHub, work: () => Promise<void>) {
   const before = github.calls.length;
   await work();
   const routes = new Map<FakeRoute, number>();
-  for (const call of github.calls.slice(before)) routes.set(call.route, (routes.get(call.route) ?? 0) + 1);
+  for (const call of github.calls.slice(before))
+    routes.set(call.route, (routes.get(call.route) ?? 0) + 1);
   return (route: FakeRoute) => routes.get(route) ?? 0;
 }
 
@@ -81,14 +86,19 @@ function allowedFor(server: TestServer, runner: string): number {
 async function burst(server: TestServer, github: FakeGitHub): Promise<string[]> {
   const runner = "burst-runner";
   const { token } = await server.registerRunner(runner, REPOSITORY);
-  github.addRun(REPOSITORY, BURST_RUN, runOfJobs(BURST_RUN, SMALL_RUN_JOBS, { index: 0, runnerName: runner }));
+  github.addRun(
+    REPOSITORY,
+    BURST_RUN,
+    runOfJobs(BURST_RUN, SMALL_RUN_JOBS, { index: 0, runnerName: runner }),
+  );
   let cold: number[] = [];
   const calls = await counted(github, async () => {
     cold = await concurrentLookups(server, token, BURST_RUN);
   });
   const allowed = allowedFor(server, runner);
   const warm: number[] = [];
-  for (let call = 0; call < WARM_CALLS; call += 1) warm.push(await timedLookup(server, token, BURST_RUN));
+  for (let call = 0; call < WARM_CALLS; call += 1)
+    warm.push(await timedLookup(server, token, BURST_RUN));
   const warmBurst = await concurrentLookups(server, token, BURST_RUN);
 
   const jobCalls = calls("access_tokens") + calls("jobs");
@@ -96,7 +106,9 @@ async function burst(server: TestServer, github: FakeGitHub): Promise<string[]> 
     ([route, limit]) => `${route} ${bounded(`burst ${route}`, calls(route as FakeRoute), limit)}`,
   );
   const total = github.calls.filter((call) => call.route !== "unknown").length;
-  const [coldP50, warmP50, warmBurstP50] = [cold, warm, warmBurst].map((times) => percentile(times, P50));
+  const [coldP50, warmP50, warmBurstP50] = [cold, warm, warmBurst].map((times) =>
+    percentile(times, P50),
+  );
   return [
     `burst: ${BURST_CALLS} concurrent v1 lookups with x-github-run-id, webhook withheld`,
     `  calls to establish the job (token + job pages): ${bounded("burst job calls", jobCalls, BURST_JOB_CALLS_BOUND)}`,
@@ -117,7 +129,11 @@ async function burst(server: TestServer, github: FakeGitHub): Promise<string[]> 
 async function burstWithRunEvents(server: TestServer, github: FakeGitHub): Promise<string[]> {
   const runner = "run-events-runner";
   const { token } = await server.registerRunner(runner, REPOSITORY);
-  github.addRun(REPOSITORY, RUN_EVENTS_RUN, runOfJobs(RUN_EVENTS_RUN, SMALL_RUN_JOBS, { index: 0, runnerName: runner }));
+  github.addRun(
+    REPOSITORY,
+    RUN_EVENTS_RUN,
+    runOfJobs(RUN_EVENTS_RUN, SMALL_RUN_JOBS, { index: 0, runnerName: runner }),
+  );
   const job = {
     runId: RUN_EVENTS_RUN,
     runAttempt: 1,
@@ -128,7 +144,12 @@ async function burstWithRunEvents(server: TestServer, github: FakeGitHub): Promi
     jobAction: "in_progress",
   };
   await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_run", workflowRunPayload(job));
-  await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "push", pushPayload(job, "refs/heads/feature"));
+  await sendWebhook(
+    server.url,
+    TEST_WEBHOOK_SECRET,
+    "push",
+    pushPayload(job, "refs/heads/feature"),
+  );
   const before = github.calls.length;
   await concurrentLookups(server, token, RUN_EVENTS_RUN);
   const total = github.calls.length - before;
@@ -140,7 +161,11 @@ async function burstWithRunEvents(server: TestServer, github: FakeGitHub): Promi
 }
 
 /** A 500-job run with the runner's job on its last page, resolved with or without a hint. */
-async function matrix(server: TestServer, github: FakeGitHub, withHint: boolean): Promise<string[]> {
+async function matrix(
+  server: TestServer,
+  github: FakeGitHub,
+  withHint: boolean,
+): Promise<string[]> {
   const runner = withHint ? "matrix-runner" : "search-runner";
   const runId = withHint ? MATRIX_RUN : SEARCH_RUN;
   const name = withHint ? "matrix (hinted)" : "matrix (no hint: search, the newest run)";

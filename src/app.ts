@@ -61,7 +61,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError | ServiceError, request, reply) => {
-    if (error instanceof ServiceError) return reply.code(error.status).send({ message: error.message });
+    if (error instanceof ServiceError)
+      return reply.code(error.status).send({ message: error.message });
     if (typeof error.statusCode === "number" && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ message: error.message });
     }

@@ -102,13 +102,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const github = readGitHubApp(reader);
   const githubToken = readGitHubToken(reader);
   const resultsUpstreamUrl = reader.origin("GHA_CACHE_RESULTS_UPSTREAM_URL");
-  const maxEntryBytes = reader.integer("GHA_CACHE_MAX_ENTRY_BYTES", 10 * GiB, 1, Number.MAX_SAFE_INTEGER);
-  const uploadTimeoutSeconds = reader.integer("GHA_CACHE_UPLOAD_TIMEOUT_SECONDS", HOUR_S, 1, WEEK_S);
+  const maxEntryBytes = reader.integer(
+    "GHA_CACHE_MAX_ENTRY_BYTES",
+    10 * GiB,
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
+  const uploadTimeoutSeconds = reader.integer(
+    "GHA_CACHE_UPLOAD_TIMEOUT_SECONDS",
+    HOUR_S,
+    1,
+    WEEK_S,
+  );
   const signedUrlTtlSeconds = reader.integer("GHA_CACHE_SIGNED_URL_TTL_SECONDS", HOUR_S, 1, WEEK_S);
-  const resolveBudgetMs = reader.integer("GHA_CACHE_RESOLVE_BUDGET_MS", 10 * SECOND_MS, 100, 120 * SECOND_MS);
-  const negativeCacheMs = reader.integer("GHA_CACHE_NEGATIVE_CACHE_MS", 5 * SECOND_MS, 0, 600 * SECOND_MS);
-  const housekeepingIntervalSeconds =
-    reader.integer("GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS", MINUTE_S, 1, DAY_S);
+  const resolveBudgetMs = reader.integer(
+    "GHA_CACHE_RESOLVE_BUDGET_MS",
+    10 * SECOND_MS,
+    100,
+    120 * SECOND_MS,
+  );
+  const negativeCacheMs = reader.integer(
+    "GHA_CACHE_NEGATIVE_CACHE_MS",
+    5 * SECOND_MS,
+    0,
+    600 * SECOND_MS,
+  );
+  const housekeepingIntervalSeconds = reader.integer(
+    "GHA_CACHE_HOUSEKEEPING_INTERVAL_SECONDS",
+    MINUTE_S,
+    1,
+    DAY_S,
+  );
   const logLevel = reader.oneOf("GHA_CACHE_LOG_LEVEL", "info", LOG_LEVELS);
   reader.reportUnknown();
 
@@ -152,7 +176,9 @@ function readGitHubApp(reader: EnvReader): GitHubAppConfig | undefined {
     reader.problem("GHA_CACHE_GITHUB_APP_ID must be the App's numeric id or its client id (Iv...)");
   }
   if (keyFile !== undefined && keyInline !== undefined) {
-    reader.problem("set only one of GHA_CACHE_GITHUB_PRIVATE_KEY and GHA_CACHE_GITHUB_PRIVATE_KEY_FILE");
+    reader.problem(
+      "set only one of GHA_CACHE_GITHUB_PRIVATE_KEY and GHA_CACHE_GITHUB_PRIVATE_KEY_FILE",
+    );
   }
   const privateKey = keyFile !== undefined ? readKeyFile(reader, keyFile) : keyInline;
   if (privateKey === undefined && keyFile === undefined) {
@@ -162,7 +188,8 @@ function readGitHubApp(reader: EnvReader): GitHubAppConfig | undefined {
   }
   if (privateKey !== undefined) checkPrivateKey(reader, keyFile !== undefined, privateKey);
 
-  if (reader.problemCount() > before || appId === undefined || privateKey === undefined) return undefined;
+  if (reader.problemCount() > before || appId === undefined || privateKey === undefined)
+    return undefined;
   return { appId, privateKey, apiUrl: apiUrl.replace(/\/+$/, "") };
 }
 
@@ -176,7 +203,9 @@ function readGitHubToken(reader: EnvReader): GitHubTokenConfig | undefined {
   const audience = reader.optional("GHA_CACHE_GITHUB_TOKEN_AUDIENCE");
   const repositoryClaim = reader.optional("GHA_CACHE_GITHUB_TOKEN_REPOSITORY_CLAIM");
   const runIdClaim = reader.optional("GHA_CACHE_GITHUB_TOKEN_RUN_ID_CLAIM");
-  if ([jwksUrl, issuer, audience, repositoryClaim, runIdClaim].every((value) => value === undefined)) {
+  if (
+    [jwksUrl, issuer, audience, repositoryClaim, runIdClaim].every((value) => value === undefined)
+  ) {
     return undefined;
   }
 
@@ -187,7 +216,9 @@ function readGitHubToken(reader: EnvReader): GitHubTokenConfig | undefined {
     reader.url("GHA_CACHE_GITHUB_TOKEN_JWKS_URL", jwksUrl);
   }
   if (issuer === undefined) {
-    reader.problem("GHA_CACHE_GITHUB_TOKEN_ISSUER is required with GHA_CACHE_GITHUB_TOKEN_JWKS_URL");
+    reader.problem(
+      "GHA_CACHE_GITHUB_TOKEN_ISSUER is required with GHA_CACHE_GITHUB_TOKEN_JWKS_URL",
+    );
   }
   if (repositoryClaim === undefined) {
     reader.problem(
@@ -200,10 +231,17 @@ function readGitHubToken(reader: EnvReader): GitHubTokenConfig | undefined {
     ["GHA_CACHE_GITHUB_TOKEN_RUN_ID_CLAIM", runIdClaim],
   ] as const) {
     if (value !== undefined && !CLAIM_NAME.test(value)) {
-      reader.problem(`${name} must be a claim name (letters, digits, _ . : -), got "${value.slice(0, 64)}"`);
+      reader.problem(
+        `${name} must be a claim name (letters, digits, _ . : -), got "${value.slice(0, 64)}"`,
+      );
     }
   }
-  if (reader.problemCount() > before || jwksUrl === undefined || issuer === undefined || repositoryClaim === undefined) {
+  if (
+    reader.problemCount() > before ||
+    jwksUrl === undefined ||
+    issuer === undefined ||
+    repositoryClaim === undefined
+  ) {
     return undefined;
   }
   return { jwksUrl, issuer, audience, repositoryClaim, runIdClaim };
@@ -261,7 +299,9 @@ class EnvReader {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
     if (isIP(raw) === 0 && !HOST_NAME.test(raw)) {
-      this.problem(`${name} must be an IP address or host name to listen on (no port), got "${raw}"`);
+      this.problem(
+        `${name} must be an IP address or host name to listen on (no port), got "${raw}"`,
+      );
     }
     return raw;
   }
@@ -325,7 +365,9 @@ class EnvReader {
   reportUnknown(): void {
     for (const name of Object.keys(this.env).sort()) {
       if (name.startsWith(PREFIX) && !this.known.has(name)) {
-        this.problem(`${name} is not a gha-cache setting (see the configuration table in the README)`);
+        this.problem(
+          `${name} is not a gha-cache setting (see the configuration table in the README)`,
+        );
       }
     }
   }

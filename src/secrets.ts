@@ -100,7 +100,9 @@ export function recordServerKeys(dataDir: string, secrets: Secrets): void {
 export function matchesServerKeys(dataDir: string, secrets: Secrets): boolean {
   let recorded: { tokenKeyId?: unknown };
   try {
-    recorded = JSON.parse(readFileSync(path.join(dataDir, SERVER_KEYS_FILE), "utf8")) as typeof recorded;
+    recorded = JSON.parse(
+      readFileSync(path.join(dataDir, SERVER_KEYS_FILE), "utf8"),
+    ) as typeof recorded;
   } catch {
     return true;
   }

@@ -26,12 +26,21 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log,
   );
   if (config.webhookSecret === undefined) {
-    log.warn({ event: "webhook_disabled" }, "GHA_CACHE_WEBHOOK_SECRET is not set: the webhook receiver refuses deliveries");
+    log.warn(
+      { event: "webhook_disabled" },
+      "GHA_CACHE_WEBHOOK_SECRET is not set: the webhook receiver refuses deliveries",
+    );
   }
   if (config.github === undefined) {
-    log.warn({ event: "github_api_disabled" }, "no GitHub App configured: runners are resolved from webhooks only");
+    log.warn(
+      { event: "github_api_disabled" },
+      "no GitHub App configured: runners are resolved from webhooks only",
+    );
   }
-  log.info({ event: "started", address, publicUrl: config.publicUrl, dataDir: config.dataDir }, "gha-cache listening");
+  log.info(
+    { event: "started", address, publicUrl: config.publicUrl, dataDir: config.dataDir },
+    "gha-cache listening",
+  );
   return {
     app,
     services,

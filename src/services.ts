@@ -56,11 +56,17 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const jobs = new JobStore(db);
   const runs = new RunStore(db);
   const protection = new BranchProtection(db);
-  const github = config.github && new OctokitGitHubClient(config.github, log, config.resolveBudgetMs);
+  const github =
+    config.github && new OctokitGitHubClient(config.github, log, config.resolveBudgetMs);
   const resolver = new JobScopeResolver({
     jobs,
     branches: new DefaultBranches(jobs, github, log, config.negativeCacheMs),
-    fallback: github && new ApiFallback(github, jobs, log, { budgetMs: config.resolveBudgetMs, negativeCacheMs: config.negativeCacheMs }),
+    fallback:
+      github &&
+      new ApiFallback(github, jobs, log, {
+        budgetMs: config.resolveBudgetMs,
+        negativeCacheMs: config.negativeCacheMs,
+      }),
     runFacts: new RunFactsSource(runs, github, log, config.negativeCacheMs),
     runs,
     protection,

@@ -41,12 +41,21 @@ export async function openDownload(db: Db, entryId: number): Promise<Download> {
     entryId,
     size: Number(entry.size),
     committedAt: Number(entry.committed_at),
-    parts: parts.map((p) => ({ offset: Number(p.offset), size: Number(p.size), blobName: p.blob_name })),
+    parts: parts.map((p) => ({
+      offset: Number(p.offset),
+      size: Number(p.size),
+      blobName: p.blob_name,
+    })),
   };
 }
 
 /** Streams bytes `start`..`end` inclusive of the download, crossing part boundaries. */
-export function streamRange(blobs: BlobStore, download: Download, start: number, end: number): Readable {
+export function streamRange(
+  blobs: BlobStore,
+  download: Download,
+  start: number,
+  end: number,
+): Readable {
   async function* slices(): AsyncGenerator<Buffer> {
     for (const part of download.parts) {
       const partEnd = part.offset + part.size - 1;

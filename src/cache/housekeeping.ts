@@ -37,7 +37,13 @@ export async function expireAbandonedUploads(
     await blobs.deletePrefix(entryPrefix(Number(entry.id)));
     removed += 1;
     log.info(
-      { event: "upload_abandoned", entryId: entry.id, repository: entry.repository, scope: entry.scope, key: entry.key },
+      {
+        event: "upload_abandoned",
+        entryId: entry.id,
+        repository: entry.repository,
+        scope: entry.scope,
+        key: entry.key,
+      },
       "abandoned upload removed",
     );
   }
@@ -45,13 +51,19 @@ export async function expireAbandonedUploads(
 }
 
 /** Runs housekeeping every `intervalSeconds` until stopped; a failed pass is logged, not fatal. */
-export function startHousekeeping(run: () => Promise<unknown>, intervalSeconds: number, log: Logger): () => void {
+export function startHousekeeping(
+  run: () => Promise<unknown>,
+  intervalSeconds: number,
+  log: Logger,
+): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
     run()
-      .catch((error: unknown) => log.error({ err: error, event: "housekeeping_failed" }, "housekeeping pass failed"))
+      .catch((error: unknown) =>
+        log.error({ err: error, event: "housekeeping_failed" }, "housekeeping pass failed"),
+      )
       .finally(() => {
         running = false;
       });

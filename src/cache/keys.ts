@@ -22,7 +22,9 @@ export function validateKey(key: unknown, what = "key"): string {
 export function validateVersion(version: unknown): string {
   if (typeof version !== "string" || version.length === 0) throw badRequest("version is required");
   if (version.length > MAX_VERSION_LENGTH) {
-    throw badRequest(`version is ${version.length} characters long; the limit is ${MAX_VERSION_LENGTH}`);
+    throw badRequest(
+      `version is ${version.length} characters long; the limit is ${MAX_VERSION_LENGTH}`,
+    );
   }
   return version;
 }
@@ -31,7 +33,9 @@ export function validateVersion(version: unknown): string {
 export function validateLookupKeys(keys: unknown[]): string[] {
   if (keys.length === 0) throw badRequest("at least one key is required");
   if (keys.length > MAX_KEYS_PER_LOOKUP) {
-    throw badRequest(`${keys.length} keys given; at most ${MAX_KEYS_PER_LOOKUP} keys (primary plus restore keys) are allowed`);
+    throw badRequest(
+      `${keys.length} keys given; at most ${MAX_KEYS_PER_LOOKUP} keys (primary plus restore keys) are allowed`,
+    );
   }
   return keys.map((key, index) => validateKey(key, index === 0 ? "key" : `restore key ${index}`));
 }

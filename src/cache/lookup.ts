@@ -51,7 +51,12 @@ export async function recordAccess(db: Db, entryId: number, runnerId: string): P
 }
 
 /** Committed entries with exactly this key in the given scopes (the v1 list call). */
-export async function listByKey(db: Db, repository: string, scopes: readonly string[], key: string): Promise<CacheEntry[]> {
+export async function listByKey(
+  db: Db,
+  repository: string,
+  scopes: readonly string[],
+  key: string,
+): Promise<CacheEntry[]> {
   if (scopes.length === 0) return [];
   const rows = await db
     .selectFrom("cache_entries")

@@ -117,14 +117,23 @@ export class Uploads {
    */
   async assertJobRunning(entry: CacheEntry): Promise<void> {
     if (entry.createdByJob === null) return;
-    const job = await this.db.selectFrom("jobs").select("status").where("id", "=", entry.createdByJob).executeTakeFirst();
+    const job = await this.db
+      .selectFrom("jobs")
+      .select("status")
+      .where("id", "=", entry.createdByJob)
+      .executeTakeFirst();
     if (job?.status === "completed") {
       throw forbidden(`the job that started the upload of cache entry ${entry.id} has completed`);
     }
   }
 
   /** The uploading entry with this identity (v2 names entries by key and version, not id). */
-  async uploadingByKey(repository: string, scope: string, key: string, version: string): Promise<CacheEntry> {
+  async uploadingByKey(
+    repository: string,
+    scope: string,
+    key: string,
+    version: string,
+  ): Promise<CacheEntry> {
     const row = await this.db
       .selectFrom("cache_entries")
       .selectAll()
@@ -133,16 +142,20 @@ export class Uploads {
       .where("key", "=", key)
       .where("version", "=", version)
       .executeTakeFirst();
-    if (!row) throw notFound(`no upload was started for key ${key} and this version in scope ${scope}`);
-    if (row.state !== "uploading") throw conflict(`cache entry for key ${key} is already committed`);
+    if (!row)
+      throw notFound(`no upload was started for key ${key} and this version in scope ${scope}`);
+    if (row.state !== "uploading")
+      throw conflict(`cache entry for key ${key} is already committed`);
     return toEntry(row);
   }
 
   /** A v1 chunk: bytes `start`..`end` (inclusive); a re-sent chunk replaces the earlier one. */
   async writeChunk(entry: CacheEntry, start: number, end: number, body: Readable): Promise<void> {
     const length = end - start + 1;
-    if (start < 0 || end < start) throw badRequest(`Content-Range bytes ${start}-${end} is not a valid range`);
-    if (length > MAX_PART_BYTES) throw badRequest(`chunk of ${length} bytes is over the ${MAX_PART_BYTES}-byte limit`);
+    if (start < 0 || end < start)
+      throw badRequest(`Content-Range bytes ${start}-${end} is not a valid range`);
+    if (length > MAX_PART_BYTES)
+      throw badRequest(`chunk of ${length} bytes is over the ${MAX_PART_BYTES}-byte limit`);
     const limit = entry.declaredSize ?? this.maxEntryBytes;
     if (end >= limit) {
       throw badRequest(`chunk ends at byte ${end}, beyond the entry's ${limit}-byte size`);
@@ -154,19 +167,31 @@ export class Uploads {
 
   /** Azure Put Blob: the whole archive in one body, replacing whatever was there. */
   async writeWhole(entry: CacheEntry, length: number, body: Readable): Promise<void> {
-    if (length > MAX_PART_BYTES) throw badRequest(`blob of ${length} bytes is over the ${MAX_PART_BYTES}-byte limit; use Put Block`);
-    if (length > this.maxEntryBytes) throw badRequest(`blob of ${length} bytes is over the entry limit of ${this.maxEntryBytes} bytes`);
+    if (length > MAX_PART_BYTES)
+      throw badRequest(
+        `blob of ${length} bytes is over the ${MAX_PART_BYTES}-byte limit; use Put Block`,
+      );
+    if (length > this.maxEntryBytes)
+      throw badRequest(
+        `blob of ${length} bytes is over the entry limit of ${this.maxEntryBytes} bytes`,
+      );
     const blobName = uniqueBlobName(entry.id, "whole");
     await this.receive(blobName, body, { maxBytes: length, exactBytes: length });
     await this.putParts(entry.id, [{ offset: 0, size: length, blob_name: blobName }], true);
   }
 
   /** Azure Put Block: one block under its id; a re-sent id replaces the earlier block. */
-  async stageBlock(entry: CacheEntry, blockId: string, length: number, body: Readable): Promise<void> {
+  async stageBlock(
+    entry: CacheEntry,
+    blockId: string,
+    length: number,
+    body: Readable,
+  ): Promise<void> {
     if (blockId.length === 0 || blockId.length > MAX_BLOCK_ID_LENGTH) {
       throw badRequest(`blockid must be 1-${MAX_BLOCK_ID_LENGTH} characters`);
     }
-    if (length > MAX_PART_BYTES) throw badRequest(`block of ${length} bytes is over the ${MAX_PART_BYTES}-byte limit`);
+    if (length > MAX_PART_BYTES)
+      throw badRequest(`block of ${length} bytes is over the ${MAX_PART_BYTES}-byte limit`);
     const staged = await this.db
       .selectFrom("staged_blocks")
       .select((eb) => eb.fn.countAll<number>().as("count"))
@@ -176,7 +201,10 @@ export class Uploads {
       throw badRequest(`an entry may stage at most ${MAX_BLOCKS_PER_ENTRY} blocks`);
     }
     // Block ids are opaque and may hold any character: the file is named by their hash.
-    const blobName = uniqueBlobName(entry.id, `block-${createHash("sha256").update(blockId).digest("hex")}`);
+    const blobName = uniqueBlobName(
+      entry.id,
+      `block-${createHash("sha256").update(blockId).digest("hex")}`,
+    );
     await this.receive(blobName, body, { maxBytes: length, exactBytes: length });
     const now = Date.now();
     const replaced = await this.whileUploading(entry.id, [blobName], async (trx) => {
@@ -188,9 +216,17 @@ export class Uploads {
         .executeTakeFirst();
       await trx
         .insertInto("staged_blocks")
-        .values({ entry_id: entry.id, block_id: blockId, size: length, blob_name: blobName, received_at: now })
+        .values({
+          entry_id: entry.id,
+          block_id: blockId,
+          size: length,
+          blob_name: blobName,
+          received_at: now,
+        })
         .onConflict((oc) =>
-          oc.columns(["entry_id", "block_id"]).doUpdateSet({ size: length, blob_name: blobName, received_at: now }),
+          oc
+            .columns(["entry_id", "block_id"])
+            .doUpdateSet({ size: length, blob_name: blobName, received_at: now }),
         )
         .execute();
       return earlier ? [earlier.blob_name] : [];
@@ -202,7 +238,9 @@ export class Uploads {
   async commitBlockList(entry: CacheEntry, blockIds: string[]): Promise<number> {
     if (blockIds.length === 0) throw badRequest("block list is empty");
     if (blockIds.length > MAX_BLOCKS_PER_ENTRY) {
-      throw badRequest(`block list names ${blockIds.length} blocks; at most ${MAX_BLOCKS_PER_ENTRY} are allowed`);
+      throw badRequest(
+        `block list names ${blockIds.length} blocks; at most ${MAX_BLOCKS_PER_ENTRY} are allowed`,
+      );
     }
     const staged = await this.db
       .selectFrom("staged_blocks")
@@ -214,11 +252,17 @@ export class Uploads {
     let offset = 0;
     for (const id of blockIds) {
       const block = byId.get(id);
-      if (!block) throw badRequest(`block list names block ${JSON.stringify(id.slice(0, 80))}, which was never uploaded`);
+      if (!block)
+        throw badRequest(
+          `block list names block ${JSON.stringify(id.slice(0, 80))}, which was never uploaded`,
+        );
       parts.push({ offset, size: Number(block.size), blob_name: block.blob_name });
       offset += Number(block.size);
     }
-    if (offset > this.maxEntryBytes) throw badRequest(`blob of ${offset} bytes is over the entry limit of ${this.maxEntryBytes} bytes`);
+    if (offset > this.maxEntryBytes)
+      throw badRequest(
+        `blob of ${offset} bytes is over the entry limit of ${this.maxEntryBytes} bytes`,
+      );
     await this.putParts(entry.id, parts, true);
     return offset;
   }
@@ -228,58 +272,66 @@ export class Uploads {
    * the archive itself is neither copied nor re-read.
    */
   async commit(entry: CacheEntry, size: number): Promise<CacheEntry> {
-    if (!Number.isSafeInteger(size) || size < 0) throw badRequest("size must be a whole number of bytes");
-    if (size > this.maxEntryBytes) throw badRequest(`size ${size} is over the entry limit of ${this.maxEntryBytes} bytes`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw badRequest("size must be a whole number of bytes");
+    if (size > this.maxEntryBytes)
+      throw badRequest(`size ${size} is over the entry limit of ${this.maxEntryBytes} bytes`);
     if (entry.declaredSize !== null && entry.declaredSize !== size) {
       throw badRequest(`size ${size} does not match the ${entry.declaredSize} bytes reserved`);
     }
-    return this.db.transaction().execute(async (trx) => {
-      const parts = await trx
-        .selectFrom("entry_parts")
-        .select(["offset", "size"])
-        .where("entry_id", "=", entry.id)
-        .orderBy("offset")
-        .execute();
-      let received = 0;
-      for (const part of parts) {
-        if (Number(part.offset) !== received) {
-          throw badRequest(
-            Number(part.offset) > received
-              ? `bytes ${received}-${Number(part.offset) - 1} were never uploaded`
-              : `uploaded chunks overlap at byte ${Number(part.offset)}`,
-          );
+    return this.db
+      .transaction()
+      .execute(async (trx) => {
+        const parts = await trx
+          .selectFrom("entry_parts")
+          .select(["offset", "size"])
+          .where("entry_id", "=", entry.id)
+          .orderBy("offset")
+          .execute();
+        let received = 0;
+        for (const part of parts) {
+          if (Number(part.offset) !== received) {
+            throw badRequest(
+              Number(part.offset) > received
+                ? `bytes ${received}-${Number(part.offset) - 1} were never uploaded`
+                : `uploaded chunks overlap at byte ${Number(part.offset)}`,
+            );
+          }
+          received += Number(part.size);
         }
-        received += Number(part.size);
-      }
-      if (received !== size) {
-        throw badRequest(`received ${received} bytes but the commit says ${size}`);
-      }
-      const row = await trx
-        .updateTable("cache_entries")
-        .set({ state: "committed", size, committed_at: Date.now() })
-        .where("id", "=", entry.id)
-        .where("state", "=", "uploading")
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) throw conflict(`cache entry ${entry.id} is already committed`);
-      const staged = await trx
-        .selectFrom("staged_blocks")
-        .select("blob_name")
-        .where("entry_id", "=", entry.id)
-        .execute();
-      await trx.deleteFrom("staged_blocks").where("entry_id", "=", entry.id).execute();
-      return { committed: toEntry(row), staged: staged.map((block) => block.blob_name) };
-    }).then(async ({ committed, staged }) => {
-      // Blocks staged but left out of the block list are bytes nobody will read.
-      await this.discardUnreferenced(entry.id, staged);
-      return committed;
-    });
+        if (received !== size) {
+          throw badRequest(`received ${received} bytes but the commit says ${size}`);
+        }
+        const row = await trx
+          .updateTable("cache_entries")
+          .set({ state: "committed", size, committed_at: Date.now() })
+          .where("id", "=", entry.id)
+          .where("state", "=", "uploading")
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) throw conflict(`cache entry ${entry.id} is already committed`);
+        const staged = await trx
+          .selectFrom("staged_blocks")
+          .select("blob_name")
+          .where("entry_id", "=", entry.id)
+          .execute();
+        await trx.deleteFrom("staged_blocks").where("entry_id", "=", entry.id).execute();
+        return { committed: toEntry(row), staged: staged.map((block) => block.blob_name) };
+      })
+      .then(async ({ committed, staged }) => {
+        // Blocks staged but left out of the block list are bytes nobody will read.
+        await this.discardUnreferenced(entry.id, staged);
+        return committed;
+      });
   }
 
   /** Streams one request body into the blob store, counting bodies in flight. */
   private async receive(name: string, body: Readable, limits: WriteLimits): Promise<void> {
     this.activity.bodiesInFlight += 1;
-    this.activity.peakBodiesInFlight = Math.max(this.activity.peakBodiesInFlight, this.activity.bodiesInFlight);
+    this.activity.peakBodiesInFlight = Math.max(
+      this.activity.peakBodiesInFlight,
+      this.activity.bodiesInFlight,
+    );
     try {
       await this.blobs.write(name, body, limits);
     } finally {
@@ -291,14 +343,29 @@ export class Uploads {
   private async putParts(entryId: number, parts: NewPart[], replaceAll: boolean): Promise<void> {
     const fresh = parts.map((part) => part.blob_name);
     const replaced = await this.whileUploading(entryId, fresh, async (trx) => {
-      let earlier = trx.selectFrom("entry_parts").select("blob_name").where("entry_id", "=", entryId);
-      if (!replaceAll) earlier = earlier.where("offset", "in", parts.map((part) => part.offset));
+      let earlier = trx
+        .selectFrom("entry_parts")
+        .select("blob_name")
+        .where("entry_id", "=", entryId);
+      if (!replaceAll)
+        earlier = earlier.where(
+          "offset",
+          "in",
+          parts.map((part) => part.offset),
+        );
       const old = (await earlier.execute()).map((part) => part.blob_name);
       let removal = trx.deleteFrom("entry_parts").where("entry_id", "=", entryId);
-      if (!replaceAll) removal = removal.where("offset", "in", parts.map((part) => part.offset));
+      if (!replaceAll)
+        removal = removal.where(
+          "offset",
+          "in",
+          parts.map((part) => part.offset),
+        );
       await removal.execute();
       for (let start = 0; start < parts.length; start += PART_ROWS_PER_INSERT) {
-        const rows = parts.slice(start, start + PART_ROWS_PER_INSERT).map((part) => ({ entry_id: entryId, ...part }));
+        const rows = parts
+          .slice(start, start + PART_ROWS_PER_INSERT)
+          .map((part) => ({ entry_id: entryId, ...part }));
         await trx.insertInto("entry_parts").values(rows).execute();
       }
       return old.filter((name) => !fresh.includes(name));
@@ -311,7 +378,11 @@ export class Uploads {
    * active); otherwise the bytes just received for it (`received`) are removed and the caller gets
    * 409. With the commit's own transaction, this keeps a committed entry's bytes fixed.
    */
-  private async whileUploading<T>(entryId: number, received: string[], change: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  private async whileUploading<T>(
+    entryId: number,
+    received: string[],
+    change: (trx: Transaction<Database>) => Promise<T>,
+  ): Promise<T> {
     try {
       return await this.db.transaction().execute(async (trx) => {
         const active = await trx
@@ -320,7 +391,8 @@ export class Uploads {
           .where("id", "=", entryId)
           .where("state", "=", "uploading")
           .executeTakeFirst();
-        if (Number(active.numUpdatedRows) === 0) throw conflict(`cache entry ${entryId} is no longer uploading`);
+        if (Number(active.numUpdatedRows) === 0)
+          throw conflict(`cache entry ${entryId} is no longer uploading`);
         return change(trx);
       });
     } catch (error) {
@@ -334,10 +406,20 @@ export class Uploads {
     if (names.length === 0) return;
     // All of the entry's names rather than an IN list: a block list can name 50,000 blobs.
     const [parts, staged] = await Promise.all([
-      this.db.selectFrom("entry_parts").select("blob_name").where("entry_id", "=", entryId).execute(),
-      this.db.selectFrom("staged_blocks").select("blob_name").where("entry_id", "=", entryId).execute(),
+      this.db
+        .selectFrom("entry_parts")
+        .select("blob_name")
+        .where("entry_id", "=", entryId)
+        .execute(),
+      this.db
+        .selectFrom("staged_blocks")
+        .select("blob_name")
+        .where("entry_id", "=", entryId)
+        .execute(),
     ]);
     const inUse = new Set([...parts, ...staged].map((row) => row.blob_name));
-    await Promise.all(names.filter((name) => !inUse.has(name)).map((name) => this.blobs.deletePrefix(name)));
+    await Promise.all(
+      names.filter((name) => !inUse.has(name)).map((name) => this.blobs.deletePrefix(name)),
+    );
   }
 }

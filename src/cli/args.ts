@@ -10,7 +10,11 @@ type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
 /** Every command takes --help (-h). */
 export const HELP_OPTION = { help: { type: "boolean", short: "h" } } as const;
 
-export function parseFlags<O extends OptionsConfig>(args: string[], options: O, maxPositionals: number) {
+export function parseFlags<O extends OptionsConfig>(
+  args: string[],
+  options: O,
+  maxPositionals: number,
+) {
   let parsed;
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: true });

@@ -12,7 +12,9 @@ export async function findRunner(runners: RunnerRegistry, idOrName: string): Pro
   const [only] = byName;
   if (only === undefined) throw new CommandFailure(`no runner has the id or name "${idOrName}"`);
   if (byName.length > 1) {
-    const ids = byName.map((runner) => `${runner.id} (installation ${runner.installationId})`).join(", ");
+    const ids = byName
+      .map((runner) => `${runner.id} (installation ${runner.installationId})`)
+      .join(", ");
     throw new CommandFailure(
       `${byName.length} runners are named "${idOrName}"; give one of their ids: ${ids}`,
     );

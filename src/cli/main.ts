@@ -5,7 +5,14 @@
  */
 import { ConfigError } from "../config.js";
 import { ServiceError } from "../errors.js";
-import { CommandFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command } from "./command.js";
+import {
+  CommandFailure,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  type Command,
+} from "./command.js";
 import { protectionList, protectionOff, protectionOn } from "./protection.js";
 import { runnerAdd } from "./runner-add.js";
 import { runnerList } from "./runner-list.js";
@@ -15,8 +22,15 @@ import { runnerToken } from "./runner-token.js";
 import { serve } from "./serve.js";
 
 const COMMANDS: Command[] = [
-  serve, runnerAdd, runnerList, runnerRemove, runnerToken, runnerSetup,
-  protectionOn, protectionOff, protectionList,
+  serve,
+  runnerAdd,
+  runnerList,
+  runnerRemove,
+  runnerToken,
+  runnerSetup,
+  protectionOn,
+  protectionOff,
+  protectionList,
 ];
 const HELP_WORDS = new Set(["help", "--help", "-h"]);
 const HELP_ENTRY = { name: "help [command]", summary: "show this list, or one command's options" };
@@ -47,7 +61,9 @@ function select(argv: string[]): { command: Command; rest: string[] } | undefine
 function help(topic: string[]): number {
   const chosen = topic.length === 0 ? undefined : select(topic);
   // `help runner` names a group of commands: show the usage of each.
-  const group = COMMANDS.filter((command) => topic.length > 0 && command.name.split(" ")[0] === topic[0]);
+  const group = COMMANDS.filter(
+    (command) => topic.length > 0 && command.name.split(" ")[0] === topic[0],
+  );
   if (chosen === undefined && topic.length === 1 && group.length > 0) {
     process.stdout.write(`${group.map((command) => command.usage).join("\n\n")}\n`);
     return EXIT_OK;
@@ -65,7 +81,8 @@ async function main(argv: string[]): Promise<number> {
   if (first !== undefined && HELP_WORDS.has(first)) return help(argv.slice(1));
   const chosen = select(argv);
   if (chosen === undefined) {
-    const what = first === undefined ? "no command given" : `unknown command "${argv.slice(0, 2).join(" ")}"`;
+    const what =
+      first === undefined ? "no command given" : `unknown command "${argv.slice(0, 2).join(" ")}"`;
     process.stderr.write(`gha-cache: ${what}\n\n${overview()}\n`);
     return EXIT_USAGE;
   }
@@ -82,7 +99,9 @@ function report(command: Command, error: unknown): number {
   const prefix = `gha-cache ${command.name}`;
   if (error instanceof UsageError) {
     const synopsis = command.usage.split("\n")[0];
-    process.stderr.write(`${prefix}: ${error.message}\n${synopsis}\n(see: gha-cache help ${command.name})\n`);
+    process.stderr.write(
+      `${prefix}: ${error.message}\n${synopsis}\n(see: gha-cache help ${command.name})\n`,
+    );
     return EXIT_USAGE;
   }
   if (error instanceof ConfigError) {
@@ -101,7 +120,9 @@ function report(command: Command, error: unknown): number {
   // System errors (port in use, unwritable data folder) say enough without a stack.
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const text =
-    typeof code === "string" ? (error as Error).message : ((error as Error)?.stack ?? String(error));
+    typeof code === "string"
+      ? (error as Error).message
+      : ((error as Error)?.stack ?? String(error));
   process.stderr.write(`${prefix}: ${text}\n`);
   return EXIT_FAILURE;
 }

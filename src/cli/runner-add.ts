@@ -38,9 +38,13 @@ export const runnerAdd: Command = {
       return EXIT_OK;
     }
     const name = required("name", values.name);
-    const installationId = positiveInteger("installation", required("installation", values.installation));
+    const installationId = positiveInteger(
+      "installation",
+      required("installation", values.installation),
+    );
     const expiresIn = values["expires-in"];
-    const expiresInSeconds = expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
+    const expiresInSeconds =
+      expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
 
     return withServices(async (services, config) => {
       assertServerKeys(services);
@@ -49,7 +53,11 @@ export const runnerAdd: Command = {
         repository: values.repository ?? null,
         installationId,
       });
-      printIssued(await issueToken(services, runner, expiresInSeconds), values.json === true, config);
+      printIssued(
+        await issueToken(services, runner, expiresInSeconds),
+        values.json === true,
+        config,
+      );
       return EXIT_OK;
     });
   },

@@ -42,7 +42,9 @@ export const runnerList: Command = {
 };
 
 function table(rows: string[][]): string {
-  const widths = HEADERS.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  const widths = HEADERS.map((_, column) =>
+    Math.max(...rows.map((row) => row[column]?.length ?? 0)),
+  );
   return rows
     .map((row) =>
       row

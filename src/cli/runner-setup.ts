@@ -33,14 +33,21 @@ v1 with the token in the cache URL (plus the job-started hook), and v2 with GitH
   --expires-in <seconds>  let the token expire; by default it lives as long as the runner record`;
 
 /** The lines for both setups; `token` is the runner's, and appears only in the first setup. */
-export function setupLines(config: Config, runner: Runner, token: string, hookPath: string): string[] {
+export function setupLines(
+  config: Config,
+  runner: Runner,
+  token: string,
+  hookPath: string,
+): string[] {
   const origin = config.publicUrl;
-  const githubToken = config.githubToken === undefined
-    ? "NOT configured: set GHA_CACHE_GITHUB_TOKEN_JWKS_URL, _ISSUER and _REPOSITORY_CLAIM"
-    : "configured";
-  const upstream = config.resultsUpstreamUrl === undefined
-    ? "NOT configured: set GHA_CACHE_RESULTS_UPSTREAM_URL or artifact steps fail"
-    : `passed on to ${config.resultsUpstreamUrl}`;
+  const githubToken =
+    config.githubToken === undefined
+      ? "NOT configured: set GHA_CACHE_GITHUB_TOKEN_JWKS_URL, _ISSUER and _REPOSITORY_CLAIM"
+      : "configured";
+  const upstream =
+    config.resultsUpstreamUrl === undefined
+      ? "NOT configured: set GHA_CACHE_RESULTS_UPSTREAM_URL or artifact steps fail"
+      : `passed on to ${config.resultsUpstreamUrl}`;
   return [
     `# gha-cache runner ${runner.name} (id ${runner.id}); the lines below hold a secret token`,
     "",
@@ -73,13 +80,17 @@ export const runnerSetup: Command = {
     const [idOrName] = positionals;
     if (idOrName === undefined) throw new UsageError("give the runner's id or name");
     const expiresIn = values["expires-in"];
-    const expiresInSeconds = expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
+    const expiresInSeconds =
+      expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
     const hookPath = values["hook-path"] ?? DEFAULT_HOOK_PATH;
 
     return withServices(async (services, config) => {
       assertServerKeys(services);
       const runner = await findRunner(services.runners, idOrName);
-      const token = await mintRunnerToken(services.secrets.tokenSecret, { runnerId: runner.id, expiresInSeconds });
+      const token = await mintRunnerToken(services.secrets.tokenSecret, {
+        runnerId: runner.id,
+        expiresInSeconds,
+      });
       process.stdout.write(`${setupLines(config, runner, token, hookPath).join("\n")}\n`);
       return EXIT_OK;
     });

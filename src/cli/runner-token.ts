@@ -34,12 +34,17 @@ export const runnerToken: Command = {
     const [idOrName] = positionals;
     if (idOrName === undefined) throw new UsageError("give the runner's id or name");
     const expiresIn = values["expires-in"];
-    const expiresInSeconds = expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
+    const expiresInSeconds =
+      expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
 
     return withServices(async (services, config) => {
       assertServerKeys(services);
       const runner = await findRunner(services.runners, idOrName);
-      printIssued(await issueToken(services, runner, expiresInSeconds), values.json === true, config);
+      printIssued(
+        await issueToken(services, runner, expiresInSeconds),
+        values.json === true,
+        config,
+      );
       return EXIT_OK;
     });
   },

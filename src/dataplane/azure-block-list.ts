@@ -61,7 +61,9 @@ export function parseBlockList(xml: string): string[] {
 function blockIdOf(node: Node): string {
   const name = Object.keys(node).find((key) => key !== ATTRIBUTES);
   if (name === undefined || !BLOCK_ELEMENTS.has(name)) {
-    throw badXml(`<BlockList> may hold only Latest, Uncommitted and Committed elements, found ${name ?? "text"}`);
+    throw badXml(
+      `<BlockList> may hold only Latest, Uncommitted and Committed elements, found ${name ?? "text"}`,
+    );
   }
   const content = node[name] as Node[];
   const text = content.length === 1 ? content[0]?.[TEXT] : undefined;

@@ -21,12 +21,22 @@ export class AzureError extends ServiceError {
 const LENGTH_REQUIRED = 411;
 
 export const missingContentLength = () =>
-  new AzureError("bad_request", "MissingContentLengthHeader", "Content-Length is required", LENGTH_REQUIRED);
-export const badQuery = (message: string) => new AzureError("bad_request", "InvalidQueryParameterValue", message);
-export const badHeader = (message: string) => new AzureError("bad_request", "InvalidHeaderValue", message);
-export const missingHeader = (message: string) => new AzureError("bad_request", "MissingRequiredHeader", message);
-export const badXml = (message: string) => new AzureError("bad_request", "InvalidXmlDocument", message);
-export const bodyTooLarge = (message: string) => new AzureError("too_large", "RequestBodyTooLarge", message);
+  new AzureError(
+    "bad_request",
+    "MissingContentLengthHeader",
+    "Content-Length is required",
+    LENGTH_REQUIRED,
+  );
+export const badQuery = (message: string) =>
+  new AzureError("bad_request", "InvalidQueryParameterValue", message);
+export const badHeader = (message: string) =>
+  new AzureError("bad_request", "InvalidHeaderValue", message);
+export const missingHeader = (message: string) =>
+  new AzureError("bad_request", "MissingRequiredHeader", message);
+export const badXml = (message: string) =>
+  new AzureError("bad_request", "InvalidXmlDocument", message);
+export const bodyTooLarge = (message: string) =>
+  new AzureError("too_large", "RequestBodyTooLarge", message);
 
 /** The Azure code for a service error the cache domain raises (a 400's code depends on the operation). */
 const CODES: Record<ErrorCode, string> = {
@@ -51,7 +61,11 @@ export interface AzureAnswer {
 /** The answer for an error, or undefined when it is not the caller's doing. */
 export function azureAnswerFor(error: unknown, badRequestCode: string): AzureAnswer | undefined {
   if (error instanceof AzureError) {
-    return { status: error.azureStatus ?? error.status, code: error.azureCode, message: error.message };
+    return {
+      status: error.azureStatus ?? error.status,
+      code: error.azureCode,
+      message: error.message,
+    };
   }
   if (error instanceof ServiceError) {
     const code = error.code === "bad_request" ? badRequestCode : CODES[error.code];

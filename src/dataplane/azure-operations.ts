@@ -9,7 +9,13 @@ import type { CacheEntry } from "../cache/entry.js";
 import { MAX_PART_BYTES } from "../cache/uploads.js";
 import type { Services } from "../services.js";
 import { parseBlockList, readBlockListBody, MAX_BLOCK_LIST_BYTES } from "./azure-block-list.js";
-import { badHeader, badQuery, bodyTooLarge, missingContentLength, missingHeader } from "./azure-errors.js";
+import {
+  badHeader,
+  badQuery,
+  bodyTooLarge,
+  missingContentLength,
+  missingHeader,
+} from "./azure-errors.js";
 
 export type AzureOperation = "put-blob" | "put-block" | "put-block-list";
 
@@ -19,7 +25,11 @@ export interface OperationResult {
   blocks?: number;
 }
 
-type Handler = (services: Services, entry: CacheEntry, request: FastifyRequest) => Promise<OperationResult>;
+type Handler = (
+  services: Services,
+  entry: CacheEntry,
+  request: FastifyRequest,
+) => Promise<OperationResult>;
 
 /** Put Blob: `x-ms-blob-type: BlockBlob` and the whole archive as the body. */
 const putBlob: Handler = async (services, entry, request) => {
@@ -28,7 +38,11 @@ const putBlob: Handler = async (services, entry, request) => {
   if (blobType !== "BlockBlob") {
     throw badHeader(`x-ms-blob-type must be BlockBlob, got "${String(blobType).slice(0, 40)}"`);
   }
-  const length = requiredLength(request, MAX_PART_BYTES, "use Put Block and Put Block List for larger blobs");
+  const length = requiredLength(
+    request,
+    MAX_PART_BYTES,
+    "use Put Block and Put Block List for larger blobs",
+  );
   await services.uploads.writeWhole(entry, length, request.raw);
   return { bytes: length };
 };
@@ -36,7 +50,8 @@ const putBlob: Handler = async (services, entry, request) => {
 /** Put Block: `comp=block&blockid=<id>`; the query parser has already URL-decoded the id. */
 const putBlock: Handler = async (services, entry, request) => {
   const blockId = (request.query as Record<string, unknown>).blockid;
-  if (typeof blockId !== "string" || blockId === "") throw badQuery("blockid is required once for Put Block");
+  if (typeof blockId !== "string" || blockId === "")
+    throw badQuery("blockid is required once for Put Block");
   const length = requiredLength(request, MAX_PART_BYTES, "split the blob into smaller blocks");
   await services.uploads.stageBlock(entry, blockId, length, request.raw);
   return { bytes: length };
@@ -46,7 +61,9 @@ const putBlock: Handler = async (services, entry, request) => {
 const putBlockList: Handler = async (services, entry, request) => {
   const announced = request.headers["content-length"];
   if (announced !== undefined && Number(announced) > MAX_BLOCK_LIST_BYTES) {
-    throw bodyTooLarge(`block list of ${announced} bytes is over the ${MAX_BLOCK_LIST_BYTES}-byte limit`);
+    throw bodyTooLarge(
+      `block list of ${announced} bytes is over the ${MAX_BLOCK_LIST_BYTES}-byte limit`,
+    );
   }
   const blockIds = parseBlockList(await readBlockListBody(request.raw));
   const bytes = await services.uploads.commitBlockList(entry, blockIds);
@@ -79,6 +96,7 @@ function requiredLength(request: FastifyRequest, limit: number, hint: string): n
   if (!/^\d+$/.test(header) || !Number.isSafeInteger(length)) {
     throw badHeader("Content-Length must be a whole number");
   }
-  if (length > limit) throw bodyTooLarge(`body of ${length} bytes is over the ${limit}-byte limit; ${hint}`);
+  if (length > limit)
+    throw bodyTooLarge(`body of ${length} bytes is over the ${limit}-byte limit; ${hint}`);
   return length;
 }

@@ -25,8 +25,19 @@ export class UrlSigner {
   }
 
   /** Throws a 403 saying why, unless the signature matches and has not expired. */
-  verify(operation: BlobOperation, entryId: number, expiry: unknown, sig: unknown, now = Date.now()): void {
-    if (typeof expiry !== "string" || !/^\d{1,12}$/.test(expiry) || typeof sig !== "string" || sig === "") {
+  verify(
+    operation: BlobOperation,
+    entryId: number,
+    expiry: unknown,
+    sig: unknown,
+    now = Date.now(),
+  ): void {
+    if (
+      typeof expiry !== "string" ||
+      !/^\d{1,12}$/.test(expiry) ||
+      typeof sig !== "string" ||
+      sig === ""
+    ) {
       throw new ServiceError("forbidden", "signed URL is missing its se or sig parameter");
     }
     const expected = Buffer.from(this.mac(operation, entryId, Number(expiry)));
@@ -38,6 +49,8 @@ export class UrlSigner {
   }
 
   private mac(operation: BlobOperation, entryId: number, expiry: number): string {
-    return createHmac("sha256", this.secret).update(`${operation}\n${entryId}\n${expiry}`).digest("base64url");
+    return createHmac("sha256", this.secret)
+      .update(`${operation}\n${entryId}\n${expiry}`)
+      .digest("base64url");
   }
 }

@@ -28,14 +28,23 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
     if (answer === undefined) {
       // A client that hangs up mid-body is not a server fault; the partial blob was discarded.
       if (request.raw.readableAborted) {
-        request.log.warn({ event: "upload_aborted", requestId: request.id }, "client aborted the upload");
+        request.log.warn(
+          { event: "upload_aborted", requestId: request.id },
+          "client aborted the upload",
+        );
       } else {
         request.log.error({ err: error, requestId: request.id }, "upload failed");
       }
       return sendAzureError(request, reply, 500, "InternalError", "internal error");
     }
     const { status, code, message } = answer;
-    const refused = { event: "upload_refused", status, code, reason: message, requestId: request.id };
+    const refused = {
+      event: "upload_refused",
+      status,
+      code,
+      reason: message,
+      requestId: request.id,
+    };
     request.log.info(refused, "upload refused");
     return sendAzureError(request, reply, status, code, message);
   });

@@ -41,7 +41,10 @@ export const MAX_RATE_LIMIT_RETRIES = 1;
 /** No single request may take longer than this, whatever budget the caller has left. */
 export const MAX_REQUEST_TIMEOUT_MS = 10_000;
 
-const API_HEADERS = { accept: "application/vnd.github+json", "x-github-api-version": GITHUB_API_VERSION };
+const API_HEADERS = {
+  accept: "application/vnd.github+json",
+  "x-github-api-version": GITHUB_API_VERSION,
+};
 const HTTP_UNAUTHORIZED = 401;
 const HTTP_NOT_FOUND = 404;
 /** One page of pull requests for one head: a fork branch rarely has more than a handful. */
@@ -52,7 +55,12 @@ export interface GitHubClient {
    * The jobs of a run's latest attempt, one page at a time, following GitHub's `link` header.
    * Stop early by leaving the loop. Throws GitHubApiError.
    */
-  runJobs(installationId: number, repository: string, runId: number, signal: AbortSignal): AsyncIterable<WorkflowJob[]>;
+  runJobs(
+    installationId: number,
+    repository: string,
+    runId: number,
+    signal: AbortSignal,
+  ): AsyncIterable<WorkflowJob[]>;
   /**
    * The repository's in-progress runs, newest first, one page at a time with GitHub's total
    * count of them. Stop early by leaving the loop. Throws GitHubApiError.
@@ -63,7 +71,11 @@ export interface GitHubClient {
     signal: AbortSignal,
   ): AsyncIterable<RunListPage>;
   /** The repository's name and default branch. Throws GitHubApiError. */
-  repository(installationId: number, repository: string, signal: AbortSignal): Promise<RepositoryFacts>;
+  repository(
+    installationId: number,
+    repository: string,
+    signal: AbortSignal,
+  ): Promise<RepositoryFacts>;
   /** One attempt of a workflow run: its event, head and pull requests. Throws GitHubApiError. */
   runAttempt(
     installationId: number,
@@ -175,7 +187,11 @@ export class OctokitGitHubClient implements GitHubClient {
     }
   }
 
-  async repository(installationId: number, repository: string, signal: AbortSignal): Promise<RepositoryFacts> {
+  async repository(
+    installationId: number,
+    repository: string,
+    signal: AbortSignal,
+  ): Promise<RepositoryFacts> {
     const [owner, repo] = splitRepository(repository);
     const request = await this.authorized(installationId, signal);
     const get = () => request("GET /repos/{owner}/{repo}", { owner, repo });
@@ -236,7 +252,9 @@ export class OctokitGitHubClient implements GitHubClient {
 
   /** A request function carrying the installation's token, the API version and the caller's signal. */
   private async authorized(installationId: number, signal: AbortSignal) {
-    const token = await this.guarded(installationId, signal, () => this.tokens.token(installationId));
+    const token = await this.guarded(installationId, signal, () =>
+      this.tokens.token(installationId),
+    );
     return this.octokit.request.defaults({
       headers: { ...API_HEADERS, authorization: `token ${token}` },
       request: { signal },
@@ -295,7 +313,8 @@ export class OctokitGitHubClient implements GitHubClient {
 
 function splitRepository(repository: string): [string, string] {
   const [owner, repo] = repository.split("/");
-  if (!owner || !repo) throw new GitHubApiError("bad_response", `"${repository}" is not owner/name`);
+  if (!owner || !repo)
+    throw new GitHubApiError("bad_response", `"${repository}" is not owner/name`);
   return [owner, repo];
 }
 

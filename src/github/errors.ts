@@ -38,9 +38,14 @@ export class GitHubApiError extends Error {
  * Sorts whatever a request threw into a GitHubApiError. `signal` is the caller's: when it fired,
  * the failure is the caller's giving up, whatever the fetch reported.
  */
-export function toGitHubError(error: unknown, signal: AbortSignal | undefined, nowMs: number): GitHubApiError {
+export function toGitHubError(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  nowMs: number,
+): GitHubApiError {
   if (error instanceof GitHubApiError) return error;
-  if (signal?.aborted) return new GitHubApiError("aborted", "request aborted: the resolution budget ran out");
+  if (signal?.aborted)
+    return new GitHubApiError("aborted", "request aborted: the resolution budget ran out");
   const failure = error as {
     status?: unknown;
     message?: unknown;
@@ -56,10 +61,15 @@ export function toGitHubError(error: unknown, signal: AbortSignal | undefined, n
     }
     return new GitHubApiError("http", `HTTP ${failure.status}: ${message}`, failure.status);
   }
-  if (isTimeout(error) || isTimeout(failure.cause)) return new GitHubApiError("timeout", "request timed out");
+  if (isTimeout(error) || isTimeout(failure.cause))
+    return new GitHubApiError("timeout", "request timed out");
   return new GitHubApiError("unreachable", message);
 }
 
 function isTimeout(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { name?: unknown }).name === "TimeoutError";
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as { name?: unknown }).name === "TimeoutError"
+  );
 }

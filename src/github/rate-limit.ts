@@ -91,7 +91,10 @@ export class RateLimitGate {
     const current = this.blocks.get(installationId);
     const strikes = limit.stated ? 0 : (current?.strikes ?? 0) + 1;
     const doublings = Math.max(0, strikes - 1);
-    const backOffMs = Math.min(DEFAULT_RATE_LIMIT_WAIT_MS * 2 ** doublings, MAX_SECONDARY_BACKOFF_MS);
+    const backOffMs = Math.min(
+      DEFAULT_RATE_LIMIT_WAIT_MS * 2 ** doublings,
+      MAX_SECONDARY_BACKOFF_MS,
+    );
     const untilMs = limit.stated ? limit.untilMs : Math.max(limit.untilMs, nowMs + backOffMs);
     if (current === undefined) {
       this.blocks.set(installationId, { untilMs, stated: limit.stated, strikes });

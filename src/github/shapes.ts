@@ -60,7 +60,10 @@ export function parseRepository(raw: unknown): RepositoryFacts {
   const fullName = nonEmptyString(repository.full_name);
   const defaultBranch = nonEmptyString(repository.default_branch);
   if (fullName === null || defaultBranch === null) {
-    throw new GitHubApiError("bad_response", "repository answer has no full_name or default_branch");
+    throw new GitHubApiError(
+      "bad_response",
+      "repository answer has no full_name or default_branch",
+    );
   }
   return { fullName, defaultBranch };
 }

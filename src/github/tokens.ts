@@ -29,7 +29,12 @@ export class InstallationTokens {
   private readonly auth: ReturnType<typeof createAppAuth>;
 
   constructor(appId: string, privateKey: string, request: RequestInterface, log: TokenLog) {
-    this.auth = createAppAuth({ appId, privateKey, request, log: { warn: (message: string) => log.warn(message) } });
+    this.auth = createAppAuth({
+      appId,
+      privateKey,
+      request,
+      log: { warn: (message: string) => log.warn(message) },
+    });
   }
 
   /** A valid token for the installation, minting one only when none is cached or it is near expiry. */
@@ -52,7 +57,10 @@ export class InstallationTokens {
     // refresh: our cache decides when to renew; auth-app's own cache would hand back the old one.
     const minted = await this.auth({ type: "installation", installationId, refresh: true });
     const expiresAtMs = Date.parse(minted.expiresAt);
-    this.cached.set(installationId, { token: minted.token, expiresAtMs: Number.isNaN(expiresAtMs) ? 0 : expiresAtMs });
+    this.cached.set(installationId, {
+      token: minted.token,
+      expiresAtMs: Number.isNaN(expiresAtMs) ? 0 : expiresAtMs,
+    });
     return minted.token;
   }
 }

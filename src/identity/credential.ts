@@ -32,8 +32,7 @@ export interface Credential {
 
 /** Who a request's credential names: a registered runner, or a job by GitHub's own token. */
 export type Identity =
-  | { kind: "runner"; runner: Runner }
-  | { kind: "github-token"; claims: GitHubTokenIdentity };
+  { kind: "runner"; runner: Runner } | { kind: "github-token"; claims: GitHubTokenIdentity };
 
 /** The bearer token of the request, or undefined when there is none. */
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -66,7 +65,9 @@ export class RunnerAuthenticator {
   async authenticate(request: FastifyRequest): Promise<Runner> {
     const credential = credentialOf(request);
     if (credential === undefined) {
-      throw unauthenticated("a runner token is required: Authorization: Bearer <token>, or /r/<token>/ in the URL");
+      throw unauthenticated(
+        "a runner token is required: Authorization: Bearer <token>, or /r/<token>/ in the URL",
+      );
     }
     return this.runnerOf(credential.token);
   }
@@ -79,9 +80,15 @@ export class RunnerAuthenticator {
   async identify(request: FastifyRequest): Promise<Identity> {
     const credential = credentialOf(request);
     if (credential === undefined) {
-      throw unauthenticated("Authorization: Bearer <token> (or /r/<runner token>/ in the URL) is required");
+      throw unauthenticated(
+        "Authorization: Bearer <token> (or /r/<runner token>/ in the URL) is required",
+      );
     }
-    if (credential.source === "bearer" && this.githubTokens !== undefined && !claimsOurIssuer(credential.token)) {
+    if (
+      credential.source === "bearer" &&
+      this.githubTokens !== undefined &&
+      !claimsOurIssuer(credential.token)
+    ) {
       return { kind: "github-token", claims: await this.githubTokens.verify(credential.token) };
     }
     return { kind: "runner", runner: await this.runnerOf(credential.token) };

@@ -33,20 +33,28 @@ export function scopesFromAcClaim(ac: unknown): TokenScopes {
   for (const grant of grants) {
     // A scope that is not a full ref cannot be an entry's scope: it grants nothing here.
     if (!FULL_REF.test(grant.Scope)) continue;
-    if ((grant.Permission & READ_BIT) !== 0 && !readScopes.includes(grant.Scope)) readScopes.push(grant.Scope);
-    if ((grant.Permission & WRITE_BIT) !== 0 && !writable.includes(grant.Scope)) writable.push(grant.Scope);
+    if ((grant.Permission & READ_BIT) !== 0 && !readScopes.includes(grant.Scope))
+      readScopes.push(grant.Scope);
+    if ((grant.Permission & WRITE_BIT) !== 0 && !writable.includes(grant.Scope))
+      writable.push(grant.Scope);
   }
   const [only] = writable;
-  if (only === undefined) return { readScopes, writeScope: null, writeReason: "the token grants no writable scope" };
+  if (only === undefined)
+    return { readScopes, writeScope: null, writeReason: "the token grants no writable scope" };
   if (writable.length > 1) {
     // GitHub grants one writable ref per job; several is not a shape we know, so none is chosen.
-    return { readScopes, writeScope: null, writeReason: "the token grants several writable scopes" };
+    return {
+      readScopes,
+      writeScope: null,
+      writeReason: "the token grants several writable scopes",
+    };
   }
   return { readScopes, writeScope: only, writeReason: "the token's writable scope" };
 }
 
 function parseGrants(ac: unknown): ScopeGrant[] {
-  const malformed = () => unauthenticated('GitHub token claim "ac" must be a JSON list of {Scope, Permission}');
+  const malformed = () =>
+    unauthenticated('GitHub token claim "ac" must be a JSON list of {Scope, Permission}');
   if (typeof ac !== "string") throw malformed();
   let parsed: unknown;
   try {
@@ -58,8 +66,11 @@ function parseGrants(ac: unknown): ScopeGrant[] {
   return parsed.map((item: unknown) => {
     const grant = item as Partial<ScopeGrant> | null;
     if (
-      typeof grant !== "object" || grant === null ||
-      typeof grant.Scope !== "string" || !Number.isSafeInteger(grant.Permission) || (grant.Permission ?? -1) < 0
+      typeof grant !== "object" ||
+      grant === null ||
+      typeof grant.Scope !== "string" ||
+      !Number.isSafeInteger(grant.Permission) ||
+      (grant.Permission ?? -1) < 0
     ) {
       throw malformed();
     }

@@ -53,7 +53,8 @@ export class GitHubTokenDecisions {
       .execute();
     if (rows.length === 0) return null;
     const other = rows.find((row) => row.repository !== claims.repository);
-    if (other) return `run ${runId} belongs to ${other.repository}, the token names ${claims.repository}`;
+    if (other)
+      return `run ${runId} belongs to ${other.repository}, the token names ${claims.repository}`;
     const latestAttempt = Math.max(...rows.map((row) => Number(row.run_attempt)));
     const latest = rows.filter((row) => Number(row.run_attempt) === latestAttempt);
     if (latest.every((row) => row.status === "completed")) {
@@ -63,7 +64,8 @@ export class GitHubTokenDecisions {
     if (write?.startsWith(BRANCH_REF_PREFIX)) {
       const branch = write.slice(BRANCH_REF_PREFIX.length);
       const mismatch = latest.find((row) => row.head_branch !== null && row.head_branch !== branch);
-      if (mismatch) return `the token writes ${write}, run ${runId} runs for branch ${mismatch.head_branch}`;
+      if (mismatch)
+        return `the token writes ${write}, run ${runId} runs for branch ${mismatch.head_branch}`;
     }
     return null;
   }

@@ -89,7 +89,9 @@ export class GitHubTokenVerifier {
     const raw = payload[name];
     const value = typeof raw === "string" && /^\d{1,16}$/.test(raw) ? Number(raw) : raw;
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-      throw unauthenticated(`GitHub token claim "${name}" must be the run id, a positive whole number`);
+      throw unauthenticated(
+        `GitHub token claim "${name}" must be the run id, a positive whole number`,
+      );
     }
     return value;
   }
@@ -98,20 +100,26 @@ export class GitHubTokenVerifier {
 /** jose's reasons, as messages an operator can act on; anything else is passed on as it is. */
 function refusal(error: unknown): unknown {
   if (error instanceof ServiceError) return error;
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return unauthenticated("GitHub token must be signed with RS256");
+  if (error instanceof joseErrors.JOSEAlgNotAllowed)
+    return unauthenticated("GitHub token must be signed with RS256");
   if (error instanceof joseErrors.JWKSNoMatchingKey) {
-    return unauthenticated("GitHub token is signed with a key (kid) that the configured JWKS does not hold");
+    return unauthenticated(
+      "GitHub token is signed with a key (kid) that the configured JWKS does not hold",
+    );
   }
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
     return unauthenticated("GitHub token signature does not verify");
   }
   if (error instanceof joseErrors.JWTExpired) return unauthenticated("GitHub token has expired");
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === "iss") return unauthenticated("GitHub token was issued by another issuer than the configured one");
-    if (error.claim === "nbf") return unauthenticated("GitHub token is not valid yet (nbf is in the future)");
+    if (error.claim === "iss")
+      return unauthenticated("GitHub token was issued by another issuer than the configured one");
+    if (error.claim === "nbf")
+      return unauthenticated("GitHub token is not valid yet (nbf is in the future)");
     return unauthenticated(`GitHub token claim "${error.claim}" is not valid`);
   }
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return keysUnreachable();
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid)
+    return keysUnreachable();
   if (error instanceof joseErrors.JOSEError) return unauthenticated("GitHub token is malformed");
   // fetch's own failure (connection refused, DNS) is a TypeError: the keys are out of reach.
   if (error instanceof TypeError) return keysUnreachable();
@@ -119,5 +127,8 @@ function refusal(error: unknown): unknown {
 }
 
 function keysUnreachable(): ServiceError {
-  return new ServiceError("unavailable", "the JWKS for GitHub tokens could not be fetched; try again");
+  return new ServiceError(
+    "unavailable",
+    "the JWKS for GitHub tokens could not be fetched; try again",
+  );
 }

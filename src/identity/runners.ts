@@ -68,7 +68,9 @@ export class RunnerRegistry {
       await this.db.insertInto("runners").values(row).execute();
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw conflict(`a runner named ${input.name} is already registered for that installation and repository`);
+        throw conflict(
+          `a runner named ${input.name} is already registered for that installation and repository`,
+        );
       }
       throw error;
     }
@@ -76,7 +78,11 @@ export class RunnerRegistry {
   }
 
   async get(id: string): Promise<Runner | undefined> {
-    const row = await this.db.selectFrom("runners").selectAll().where("id", "=", id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("runners")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
     return row && toRunner(row);
   }
 

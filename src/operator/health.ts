@@ -12,7 +12,9 @@ export async function healthRoutes(app: FastifyInstance, deps: { db: Db }): Prom
       await sql`select 1`.execute(deps.db);
       return reply.send({ status: "ok" });
     } catch {
-      return reply.code(503).send({ status: "unavailable", message: "metadata store does not answer" });
+      return reply
+        .code(503)
+        .send({ status: "unavailable", message: "metadata store does not answer" });
     }
   });
 }

@@ -38,7 +38,8 @@ export class CacheGate {
   async admit(request: FastifyRequest, access: Access): Promise<Caller> {
     const identity = await this.authenticator.identify(request);
     const { caller, decision, repository, run } = await this.decide(identity, request, access);
-    const allowed = access === "write" ? decision.writeScope !== null : decision.readScopes.length > 0;
+    const allowed =
+      access === "write" ? decision.writeScope !== null : decision.readScopes.length > 0;
     this.log[allowed ? "info" : "warn"](
       {
         event: "scope_decision",
@@ -91,7 +92,12 @@ export class CacheGate {
 function runIdHintOf(request: FastifyRequest): number | undefined {
   const fromHeader = request.headers[RUN_ID_HEADER];
   const fromQuery = (request.query as Record<string, unknown> | undefined)?.[RUN_ID_QUERY];
-  const raw = typeof fromHeader === "string" ? fromHeader : typeof fromQuery === "string" ? fromQuery : undefined;
+  const raw =
+    typeof fromHeader === "string"
+      ? fromHeader
+      : typeof fromQuery === "string"
+        ? fromQuery
+        : undefined;
   if (raw === undefined || raw === "") return undefined;
   if (!/^\d{1,19}$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) === 0) {
     throw badRequest(`run id hint must be a positive whole number, got "${raw.slice(0, 40)}"`);

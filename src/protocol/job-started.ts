@@ -28,17 +28,32 @@ export async function jobStartedRoutes(app: FastifyInstance, services: Services)
     const report = parseReport(request.body);
     if (runner.repository !== null && report.repository !== runner.repository) {
       services.log.warn(
-        { event: "run_hint_ignored", runner: runner.name, runnerId: runner.id, repository: runner.repository,
-          reportedRepository: report.repository, run: report.runId, reason: "report names another repository" },
+        {
+          event: "run_hint_ignored",
+          runner: runner.name,
+          runnerId: runner.id,
+          repository: runner.repository,
+          reportedRepository: report.repository,
+          run: report.runId,
+          reason: "report names another repository",
+        },
         "job-start report refused",
       );
-      throw badRequest(`repository ${report.repository} is not this runner's repository (${runner.repository})`);
+      throw badRequest(
+        `repository ${report.repository} is not this runner's repository (${runner.repository})`,
+      );
     }
 
     await services.runners.recordHint(runner.id, report);
     services.log.info(
-      { event: "job_start_reported", runner: runner.name, runnerId: runner.id, repository: report.repository,
-        run: report.runId, runAttempt: report.runAttempt },
+      {
+        event: "job_start_reported",
+        runner: runner.name,
+        runnerId: runner.id,
+        repository: report.repository,
+        run: report.runId,
+        runAttempt: report.runAttempt,
+      },
       "job start reported",
     );
     // Without an App there is nobody to ask; the webhook alone will tell.
@@ -70,7 +85,8 @@ function parseReport(body: unknown): JobStartReport {
     throw badRequest("repository must be owner/name, as in GITHUB_REPOSITORY");
   }
   const runId = positiveInteger(fields.run_id);
-  if (runId === undefined) throw badRequest("run_id must be a positive whole number, as in GITHUB_RUN_ID");
+  if (runId === undefined)
+    throw badRequest("run_id must be a positive whole number, as in GITHUB_RUN_ID");
   let runAttempt: number | null = null;
   if (fields.run_attempt !== undefined && fields.run_attempt !== null) {
     const attempt = positiveInteger(fields.run_attempt);
@@ -85,5 +101,7 @@ function parseReport(body: unknown): JobStartReport {
 /** A positive safe integer given as a JSON number or, as the hook's environment has it, a digit string. */
 function positiveInteger(value: unknown): number | undefined {
   const number = typeof value === "string" && /^\d{1,16}$/.test(value) ? Number(value) : value;
-  return typeof number === "number" && Number.isSafeInteger(number) && number > 0 ? number : undefined;
+  return typeof number === "number" && Number.isSafeInteger(number) && number > 0
+    ? number
+    : undefined;
 }

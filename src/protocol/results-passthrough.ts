@@ -26,8 +26,16 @@ const GATEWAY_TIMEOUT = 504;
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus Host. */
 const HOP_BY_HOP = new Set([
-  "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-  "te", "trailer", "transfer-encoding", "upgrade", "host",
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
 ]);
 
 export async function resultsPassthrough(app: FastifyInstance, services: Services): Promise<void> {
@@ -40,14 +48,21 @@ export async function resultsPassthrough(app: FastifyInstance, services: Service
   app.all("/twirp/*", async function passThrough(request, reply) {
     const path = request.url.split("?")[0] ?? "";
     if (path.startsWith(`${CACHE_SERVICE_PATH}/`)) {
-      const answer = twirpAnswerFor(badRoute(`no Twirp route for ${request.method} on the cache service`));
+      const answer = twirpAnswerFor(
+        badRoute(`no Twirp route for ${request.method} on the cache service`),
+      );
       return reply.code(answer!.status).type("application/json").send(answer!.body);
     }
     const startedAt = Date.now();
     const answer = await forward(request, new URL(request.url, upstream));
     request.log.info(
-      { event: "results_passthrough", method: request.method, path, status: answer.status,
-        durationMs: Date.now() - startedAt },
+      {
+        event: "results_passthrough",
+        method: request.method,
+        path,
+        status: answer.status,
+        durationMs: Date.now() - startedAt,
+      },
       "results call passed through",
     );
     return send(reply, answer);

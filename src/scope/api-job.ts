@@ -18,12 +18,23 @@ export function apiJobRecord(
 
 /** GitHub's job statuses on our scale; requested and pending are still waiting for a runner. */
 function knownStatus(status: string): JobStatus | undefined {
-  if (status === "in_progress" || status === "completed" || status === "queued" || status === "waiting") return status;
+  if (
+    status === "in_progress" ||
+    status === "completed" ||
+    status === "queued" ||
+    status === "waiting"
+  )
+    return status;
   if (status === "requested" || status === "pending") return "queued";
   return undefined;
 }
 
-function toRecord(job: WorkflowJob, status: JobStatus, repository: string, installationId: number): JobRecord {
+function toRecord(
+  job: WorkflowJob,
+  status: JobStatus,
+  repository: string,
+  installationId: number,
+): JobRecord {
   return {
     id: job.id,
     run_id: job.runId,

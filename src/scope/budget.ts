@@ -14,16 +14,22 @@ export class BudgetExceeded extends Error {
 }
 
 /** Runs `work`, settling no later than `budgetMs` from now; rejects with BudgetExceeded then. */
-export async function withBudget<T>(budgetMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withBudget<T>(
+  budgetMs: number,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   setDeadline(controller.signal, Date.now() + budgetMs);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      const exceeded = new BudgetExceeded(budgetMs);
-      controller.abort(exceeded);
-      reject(exceeded);
-    }, Math.max(0, budgetMs));
+    timer = setTimeout(
+      () => {
+        const exceeded = new BudgetExceeded(budgetMs);
+        controller.abort(exceeded);
+        reject(exceeded);
+      },
+      Math.max(0, budgetMs),
+    );
   });
   const running = work(controller.signal);
   // Whichever loses the race must not surface as an unhandled rejection.

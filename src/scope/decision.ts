@@ -44,6 +44,10 @@ export interface ScopeResolver {
 }
 
 /** A decision that allows nothing: the fail-closed answer. */
-export function denied(reason: string, repository: string | null = null, job: JobFacts | null = null): ScopeDecision {
+export function denied(
+  reason: string,
+  repository: string | null = null,
+  job: JobFacts | null = null,
+): ScopeDecision {
   return { repository, readScopes: [], writeScope: null, reason, job };
 }

@@ -34,10 +34,16 @@ export class DefaultBranches {
     return this.flights.run(repository, () => this.fetch(repository, installationId, budgetMs));
   }
 
-  private async fetch(repository: string, installationId: number, budgetMs: number): Promise<string | null> {
+  private async fetch(
+    repository: string,
+    installationId: number,
+    budgetMs: number,
+  ): Promise<string | null> {
     const github = this.github as GitHubClient;
     try {
-      const facts = await withBudget(budgetMs, (signal) => github.repository(installationId, repository, signal));
+      const facts = await withBudget(budgetMs, (signal) =>
+        github.repository(installationId, repository, signal),
+      );
       await this.jobs.recordRepository(repository, installationId, facts.defaultBranch);
       return facts.defaultBranch;
     } catch (error) {

@@ -24,8 +24,7 @@ import { searchInProgressRuns, searchMissReason } from "./run-search.js";
 import { SingleFlight } from "./single-flight.js";
 
 export type FallbackOutcome =
-  | { found: true; job: JobRecord }
-  | { found: false; reason: string; remembered: boolean };
+  { found: true; job: JobRecord } | { found: false; reason: string; remembered: boolean };
 
 export interface FallbackOptions {
   budgetMs: number;
@@ -84,12 +83,22 @@ export class ApiFallback {
         walkRunJobs(this.github, runner, hint.repository, hint.runId, signal),
       );
       this.log.info(
-        { event: "github_jobs_listed", runner: runner.name, repository: hint.repository, run: hint.runId, pages,
-          found: job?.id ?? null, status: job?.status ?? null, durationMs: Date.now() - startedAt },
+        {
+          event: "github_jobs_listed",
+          runner: runner.name,
+          repository: hint.repository,
+          run: hint.runId,
+          pages,
+          found: job?.id ?? null,
+          status: job?.status ?? null,
+          durationMs: Date.now() - startedAt,
+        },
         "asked GitHub for the runner's job",
       );
       if (job === undefined) {
-        return refused(`run ${hint.runId} has no job on this runner (${runner.name}) in its latest attempt`);
+        return refused(
+          `run ${hint.runId} has no job on this runner (${runner.name}) in its latest attempt`,
+        );
       }
       return await this.settle(job, hint.repository, runner);
     } catch (error) {
@@ -143,7 +152,11 @@ export class ApiFallback {
   }
 
   /** Records what GitHub said and reads back the stored row, which a webhook may have overtaken. */
-  private async store(job: WorkflowJob, repository: string, installationId: number): Promise<JobRecord | undefined> {
+  private async store(
+    job: WorkflowJob,
+    repository: string,
+    installationId: number,
+  ): Promise<JobRecord | undefined> {
     const record = apiJobRecord(job, repository, installationId);
     if (record !== undefined) await this.jobs.record(record);
     return (await this.jobs.job(job.id)) ?? undefined;

@@ -28,10 +28,12 @@ export function pickHint(request: ScopeRequest): HintPick {
     // runner, the one its job-start report named.
     const repository = runner.repository ?? report?.repository;
     if (repository === undefined) {
-      const reason = "run id hint without a repository: an organisation runner must send a job-start report";
+      const reason =
+        "run id hint without a repository: an organisation runner must send a job-start report";
       return { hint: null, ignored: true, reason };
     }
-    const sameRun = report !== undefined && report.runId === runIdHint && report.repository === repository;
+    const sameRun =
+      report !== undefined && report.runId === runIdHint && report.repository === repository;
     return {
       hint: {
         source: "request",
@@ -50,7 +52,8 @@ export function pickHint(request: ScopeRequest): HintPick {
     };
   }
   if (report === undefined) {
-    const reason = "no run id hint: no job-start report and no x-github-run-id header or run_id query";
+    const reason =
+      "no run id hint: no job-start report and no x-github-run-id header or run_id query";
     return { hint: null, ignored: false, reason };
   }
   return { hint: { source: "report", ...report, reportedAt: report.at } };

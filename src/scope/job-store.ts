@@ -6,7 +6,12 @@ import type { Db } from "../db/database.js";
 import type { JobStatus, JobTable } from "../db/schema.js";
 import type { Runner } from "../identity/runners.js";
 
-export const STATUS_RANK: Record<JobStatus, number> = { queued: 0, waiting: 1, in_progress: 2, completed: 3 };
+export const STATUS_RANK: Record<JobStatus, number> = {
+  queued: 0,
+  waiting: 1,
+  in_progress: 2,
+  completed: 3,
+};
 
 export type JobRecord = JobTable;
 
@@ -63,7 +68,11 @@ export class JobStore {
         .where("run_id", "=", job.run_id)
         .executeTakeFirst(),
     ]);
-    return Math.max(Number(job.run_attempt), Number(jobs?.attempt ?? 0), Number(runs?.attempt ?? 0));
+    return Math.max(
+      Number(job.run_attempt),
+      Number(jobs?.attempt ?? 0),
+      Number(runs?.attempt ?? 0),
+    );
   }
 
   async job(id: number): Promise<JobRecord | undefined> {
@@ -106,11 +115,20 @@ export class JobStore {
     return row?.default_branch ?? null;
   }
 
-  async recordRepository(fullName: string, installationId: number, defaultBranch: string | null): Promise<void> {
+  async recordRepository(
+    fullName: string,
+    installationId: number,
+    defaultBranch: string | null,
+  ): Promise<void> {
     const now = Date.now();
     await this.db
       .insertInto("repositories")
-      .values({ full_name: fullName, installation_id: installationId, default_branch: defaultBranch, updated_at: now })
+      .values({
+        full_name: fullName,
+        installation_id: installationId,
+        default_branch: defaultBranch,
+        updated_at: now,
+      })
       .onConflict((oc) =>
         oc.column("full_name").doUpdateSet((eb) => ({
           installation_id: eb.ref("excluded.installation_id"),

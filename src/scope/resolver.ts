@@ -45,17 +45,29 @@ export class JobScopeResolver implements ScopeResolver {
     const pick = pickHint(request);
     if (pick.hint === null && pick.ignored) {
       this.deps.log.warn(
-        { event: "run_hint_ignored", runner: runner.name, runnerId: runner.id, repository: runner.repository,
-          run: request.runIdHint ?? runner.hint?.runId ?? null, reason: pick.reason },
+        {
+          event: "run_hint_ignored",
+          runner: runner.name,
+          runnerId: runner.id,
+          repository: runner.repository,
+          run: request.runIdHint ?? runner.hint?.runId ?? null,
+          reason: pick.reason,
+        },
         "run id hint ignored",
       );
     }
     const hint = pick.hint;
     const newer = hint !== null && recorded !== undefined && hintIsNewer(hint, recorded);
 
-    if (recorded?.status === "in_progress" && !newer) return this.allowLive(request, recorded, hint, startedAt);
+    if (recorded?.status === "in_progress" && !newer)
+      return this.allowLive(request, recorded, hint, startedAt);
     if (recorded?.status === "completed" && !newer) {
-      return this.refuse(request, "the runner's job has completed and no newer run was reported", recorded, hint);
+      return this.refuse(
+        request,
+        "the runner's job has completed and no newer run was reported",
+        recorded,
+        hint,
+      );
     }
     if (hint === null && (pick.ignored || runner.repository === null)) {
       // An organisation runner's jobs may be in any repository: there is none to search.
@@ -70,8 +82,10 @@ export class JobScopeResolver implements ScopeResolver {
       return this.refuse(request, said, recorded, hint);
     }
 
-    const outcome = hint === null ? await fallback.search(runner) : await fallback.find(runner, hint);
-    if (!outcome.found) return this.refuse(request, outcome.reason, recorded, hint, outcome.remembered);
+    const outcome =
+      hint === null ? await fallback.search(runner) : await fallback.find(runner, hint);
+    if (!outcome.found)
+      return this.refuse(request, outcome.reason, recorded, hint, outcome.remembered);
     return this.allowLive(request, outcome.job, hint, startedAt);
   }
 
@@ -160,9 +174,16 @@ export class JobScopeResolver implements ScopeResolver {
     const { runner } = request;
     const repository = hint?.repository ?? recorded?.repository ?? runner.repository;
     this.deps.log[remembered ? "debug" : "warn"](
-      { event: "scope_unresolved", runner: runner.name, runnerId: runner.id, repository,
-        run: hint?.runId ?? (recorded ? Number(recorded.run_id) : null), hintSource: hint?.source ?? null,
-        remembered, reason },
+      {
+        event: "scope_unresolved",
+        runner: runner.name,
+        runnerId: runner.id,
+        repository,
+        run: hint?.runId ?? (recorded ? Number(recorded.run_id) : null),
+        hintSource: hint?.source ?? null,
+        remembered,
+        reason,
+      },
       "runner's job not established: failing closed",
     );
     return denied(reason, repository);

@@ -45,7 +45,13 @@ export interface RunScopes {
 /** Events whose runs GitHub lets write their own branch (or tag) and read it then the default. */
 export const OWN_REF_EVENTS = new Set(["push", "workflow_dispatch", "merge_group", "create"]);
 /** Events whose runs write and read the default branch (they always run on it). */
-const DEFAULT_BRANCH_EVENTS = new Set(["schedule", "repository_dispatch", "delete", "registry_package", "page_build"]);
+const DEFAULT_BRANCH_EVENTS = new Set([
+  "schedule",
+  "repository_dispatch",
+  "delete",
+  "registry_package",
+  "page_build",
+]);
 /** Pull-request events that run the PR's merge commit in the PR's own scope. */
 export const PULL_REQUEST_EVENTS = new Set([
   "pull_request",
@@ -56,11 +62,20 @@ export const PULL_REQUEST_EVENTS = new Set([
  * Events that someone without write access can fire while the run holds the default branch's
  * context: read-only on the default branch, as GitHub made them to stop cache poisoning.
  */
-const READ_ONLY_DEFAULT_EVENTS = new Set(["pull_request_target", "issue_comment", "workflow_run", "discussion_comment"]);
+const READ_ONLY_DEFAULT_EVENTS = new Set([
+  "pull_request_target",
+  "issue_comment",
+  "workflow_run",
+  "discussion_comment",
+]);
 
 export function runScopes(run: RunFacts, defaultBranch: string | null): RunScopes {
   const defaults = defaultBranch ? [branchRef(defaultBranch)] : [];
-  const readOnlyDefault = (reason: string): RunScopes => ({ readScopes: defaults, writeScope: null, reason });
+  const readOnlyDefault = (reason: string): RunScopes => ({
+    readScopes: defaults,
+    writeScope: null,
+    reason,
+  });
   const ownAndDefault = (own: string, reason: string): RunScopes => ({
     readScopes: unique([own, ...defaults]),
     writeScope: own,
@@ -70,7 +85,10 @@ export function runScopes(run: RunFacts, defaultBranch: string | null): RunScope
 
   if (PULL_REQUEST_EVENTS.has(run.event)) {
     const pr = run.pullRequest;
-    if (pr === null) return readOnlyDefault(`${run.event} run whose pull request could not be established: read-only on the default branch`);
+    if (pr === null)
+      return readOnlyDefault(
+        `${run.event} run whose pull request could not be established: read-only on the default branch`,
+      );
     const merge = pullRef(pr.number);
     // The base branch is readable only when it is certainly a branch of this repository.
     const base = pr.baseRepository === run.repository ? [branchRef(pr.baseRef)] : [];
@@ -81,24 +99,36 @@ export function runScopes(run: RunFacts, defaultBranch: string | null): RunScope
     };
   }
   if (READ_ONLY_DEFAULT_EVENTS.has(run.event)) {
-    return readOnlyDefault(`${run.event} runs may be fired by anyone: read-only on the default branch`);
+    return readOnlyDefault(
+      `${run.event} runs may be fired by anyone: read-only on the default branch`,
+    );
   }
   if (fromFork) {
-    return readOnlyDefault(`${run.event} run from another repository (${run.headRepository}): read-only on the default branch`);
+    return readOnlyDefault(
+      `${run.event} run from another repository (${run.headRepository}): read-only on the default branch`,
+    );
   }
   if (DEFAULT_BRANCH_EVENTS.has(run.event)) {
-    if (defaultBranch === null) return readOnlyDefault(`${run.event} run but the default branch is unknown`);
+    if (defaultBranch === null)
+      return readOnlyDefault(`${run.event} run but the default branch is unknown`);
     return ownAndDefault(branchRef(defaultBranch), `${run.event} runs on the default branch`);
   }
   if (run.event === "release") {
-    if (!run.headBranch) return readOnlyDefault("release run without a tag name: read-only on the default branch");
+    if (!run.headBranch)
+      return readOnlyDefault("release run without a tag name: read-only on the default branch");
     return ownAndDefault(tagRef(run.headBranch), `release run for tag ${run.headBranch}`);
   }
   if (OWN_REF_EVENTS.has(run.event)) {
-    if (!run.headBranch) return readOnlyDefault(`${run.event} run without a ref name: read-only on the default branch`);
+    if (!run.headBranch)
+      return readOnlyDefault(
+        `${run.event} run without a ref name: read-only on the default branch`,
+      );
     switch (run.refKind) {
       case "branch":
-        return ownAndDefault(branchRef(run.headBranch), `${run.event} run on branch ${run.headBranch}`);
+        return ownAndDefault(
+          branchRef(run.headBranch),
+          `${run.event} run on branch ${run.headBranch}`,
+        );
       case "tag":
         return ownAndDefault(tagRef(run.headBranch), `${run.event} run on tag ${run.headBranch}`);
       case "ambiguous":

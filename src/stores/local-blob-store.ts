@@ -62,7 +62,11 @@ export class ByteLimit extends Transform {
     super();
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null, data?: Buffer) => void,
+  ): void {
     this.size += chunk.length;
     const { exactBytes, maxBytes } = this.limits;
     if (exactBytes !== undefined && this.size > exactBytes) {

@@ -27,26 +27,41 @@ export interface WebhookDeps {
 
 export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Promise<void> {
   // Keep the body as bytes: the signature is over exactly what GitHub sent.
-  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: MAX_WEBHOOK_BYTES }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    "*",
+    { parseAs: "buffer", bodyLimit: MAX_WEBHOOK_BYTES },
+    (_req, body, done) => done(null, body),
+  );
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit: MAX_WEBHOOK_BYTES }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    "application/json",
+    { parseAs: "buffer", bodyLimit: MAX_WEBHOOK_BYTES },
+    (_req, body, done) => done(null, body),
   );
 
   app.post(WEBHOOK_PATH, async (request, reply) => {
     if (deps.secret === undefined) {
-      return reply.code(503).send({ message: "webhook receiver is not configured: set GHA_CACHE_WEBHOOK_SECRET" });
+      return reply
+        .code(503)
+        .send({ message: "webhook receiver is not configured: set GHA_CACHE_WEBHOOK_SECRET" });
     }
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     if (!(await signatureMatches(deps.secret, raw, request.headers["x-hub-signature-256"]))) {
-      deps.log.warn({ event: "webhook_refused", reason: "missing or wrong X-Hub-Signature-256" }, "webhook refused");
-      return reply.code(401).send({ message: "X-Hub-Signature-256 is missing or does not match the body" });
+      deps.log.warn(
+        { event: "webhook_refused", reason: "missing or wrong X-Hub-Signature-256" },
+        "webhook refused",
+      );
+      return reply
+        .code(401)
+        .send({ message: "X-Hub-Signature-256 is missing or does not match the body" });
     }
 
     const event = String(request.headers["x-github-event"] ?? "");
     const delivery = String(request.headers["x-github-delivery"] ?? "");
     if (event === "" || delivery === "") {
-      return reply.code(400).send({ message: "X-GitHub-Event and X-GitHub-Delivery headers are required" });
+      return reply
+        .code(400)
+        .send({ message: "X-GitHub-Event and X-GitHub-Delivery headers are required" });
     }
     let payload: unknown;
     try {
@@ -58,9 +73,16 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
       return reply.code(400).send({ message: "webhook body must be a JSON object" });
     }
 
-    const seen = await deps.db.selectFrom("webhook_deliveries").select("id").where("id", "=", delivery).executeTakeFirst();
+    const seen = await deps.db
+      .selectFrom("webhook_deliveries")
+      .select("id")
+      .where("id", "=", delivery)
+      .executeTakeFirst();
     if (seen) {
-      deps.log.info({ event: "webhook_duplicate", delivery, githubEvent: event }, "duplicate delivery ignored");
+      deps.log.info(
+        { event: "webhook_duplicate", delivery, githubEvent: event },
+        "duplicate delivery ignored",
+      );
       return reply.code(200).send({ message: "duplicate delivery ignored" });
     }
 
@@ -81,7 +103,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
         },
         "workflow_job received",
       );
-      message = outcome.recorded ? `workflow_job ${outcome.status} recorded` : `workflow_job ignored: ${outcome.reason}`;
+      message = outcome.recorded
+        ? `workflow_job ${outcome.status} recorded`
+        : `workflow_job ignored: ${outcome.reason}`;
     } else if (event === "workflow_run") {
       await recordDefaultBranch(deps.jobs, payload);
       const outcome = await recordWorkflowRun(deps.runs, payload);
@@ -116,6 +140,11 @@ async function recordDefaultBranch(jobs: JobStore, payload: object): Promise<voi
   const fullName = repository?.full_name;
   const defaultBranch = repository?.default_branch;
   const installationId = installation?.id;
-  if (typeof fullName !== "string" || typeof defaultBranch !== "string" || typeof installationId !== "number") return;
+  if (
+    typeof fullName !== "string" ||
+    typeof defaultBranch !== "string" ||
+    typeof installationId !== "number"
+  )
+    return;
   await jobs.recordRepository(fullName, installationId, defaultBranch);
 }

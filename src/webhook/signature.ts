@@ -4,8 +4,13 @@
  */
 import { verify } from "@octokit/webhooks-methods";
 
-export async function signatureMatches(secret: string, rawBody: Buffer, header: unknown): Promise<boolean> {
-  if (typeof header !== "string" || !header.startsWith("sha256=") || rawBody.length === 0) return false;
+export async function signatureMatches(
+  secret: string,
+  rawBody: Buffer,
+  header: unknown,
+): Promise<boolean> {
+  if (typeof header !== "string" || !header.startsWith("sha256=") || rawBody.length === 0)
+    return false;
   // JSON is UTF-8; a body that is not valid UTF-8 changes on decoding and so fails to verify.
   return verify(secret, rawBody.toString("utf8"), header);
 }

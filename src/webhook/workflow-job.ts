@@ -24,13 +24,19 @@ interface WorkflowJobPayload {
 
 const STATUSES = new Set<JobStatus>(["queued", "waiting", "in_progress", "completed"]);
 
-export async function recordWorkflowJob(jobs: JobStore, payload: WorkflowJobPayload): Promise<WorkflowJobOutcome> {
+export async function recordWorkflowJob(
+  jobs: JobStore,
+  payload: WorkflowJobPayload,
+): Promise<WorkflowJobOutcome> {
   const job = payload.workflow_job;
   const repository = payload.repository?.full_name;
   const installationId = payload.installation?.id;
-  if (typeof job !== "object" || job === null) return { recorded: false, reason: "payload has no workflow_job" };
-  if (typeof repository !== "string") return { recorded: false, reason: "payload has no repository.full_name" };
-  if (typeof installationId !== "number") return { recorded: false, reason: "payload has no installation id" };
+  if (typeof job !== "object" || job === null)
+    return { recorded: false, reason: "payload has no workflow_job" };
+  if (typeof repository !== "string")
+    return { recorded: false, reason: "payload has no repository.full_name" };
+  if (typeof installationId !== "number")
+    return { recorded: false, reason: "payload has no installation id" };
   const id = job.id;
   const runId = job.run_id;
   if (typeof id !== "number" || typeof runId !== "number") {
@@ -38,13 +44,19 @@ export async function recordWorkflowJob(jobs: JobStore, payload: WorkflowJobPayl
   }
   const action = typeof payload.action === "string" ? payload.action : job.status;
   const status = STATUSES.has(action as JobStatus) ? (action as JobStatus) : undefined;
-  if (status === undefined) return { recorded: false, reason: `unknown workflow_job action ${String(action)}` };
+  if (status === undefined)
+    return { recorded: false, reason: `unknown workflow_job action ${String(action)}` };
 
   const defaultBranch = payload.repository?.default_branch;
-  await jobs.recordRepository(repository, installationId, typeof defaultBranch === "string" ? defaultBranch : null);
+  await jobs.recordRepository(
+    repository,
+    installationId,
+    typeof defaultBranch === "string" ? defaultBranch : null,
+  );
 
   // GitHub sends null, and sometimes "", for a job no runner picked up.
-  const runnerName = typeof job.runner_name === "string" && job.runner_name !== "" ? job.runner_name : null;
+  const runnerName =
+    typeof job.runner_name === "string" && job.runner_name !== "" ? job.runner_name : null;
   const record: JobRecord = {
     id,
     run_id: runId,
@@ -63,7 +75,15 @@ export async function recordWorkflowJob(jobs: JobStore, payload: WorkflowJobPayl
     source: "webhook",
   };
   await jobs.record(record);
-  return { recorded: true, reason: "recorded", jobId: id, runId, repository, runner: runnerName, status };
+  return {
+    recorded: true,
+    reason: "recorded",
+    jobId: id,
+    runId,
+    repository,
+    runner: runnerName,
+    status,
+  };
 }
 
 function stringOrNull(value: unknown): string | null {

@@ -59,8 +59,21 @@ export function v1(
   return http(`${base}/_apis/artifactcache/${path}`, { method, headers: h, body: payload });
 }
 
-export async function v1Lookup(base: string, bearer: string | undefined, keys: string[], extra: Record<string, string> = {}, query = "") {
-  return v1(base, bearer, "GET", `cache?keys=${encodeURIComponent(keys.join(","))}&version=${VERSION}${query}`, undefined, extra);
+export async function v1Lookup(
+  base: string,
+  bearer: string | undefined,
+  keys: string[],
+  extra: Record<string, string> = {},
+  query = "",
+) {
+  return v1(
+    base,
+    bearer,
+    "GET",
+    `cache?keys=${encodeURIComponent(keys.join(","))}&version=${VERSION}${query}`,
+    undefined,
+    extra,
+  );
 }
 
 /** Reserve, upload one chunk, commit; returns each status and the id. */
@@ -71,15 +84,29 @@ export async function v1Save(
   bytes: Uint8Array = Buffer.from("poison"),
   headers: Record<string, string> = {},
 ) {
-  const reserve = await v1(base, bearer, "POST", "caches", { key, version: VERSION, cacheSize: bytes.length }, headers);
-  if (reserve.status !== 201) return { reserve: reserve.status, message: reserve.json?.message as string, id: 0 };
+  const reserve = await v1(
+    base,
+    bearer,
+    "POST",
+    "caches",
+    { key, version: VERSION, cacheSize: bytes.length },
+    headers,
+  );
+  if (reserve.status !== 201)
+    return { reserve: reserve.status, message: reserve.json?.message as string, id: 0 };
   const id = reserve.json.cacheId as number;
   const patch = await v1(base, bearer, "PATCH", `caches/${id}`, bytes, {
     ...headers,
     "content-range": `bytes 0-${bytes.length - 1}/*`,
   });
   const commit = await v1(base, bearer, "POST", `caches/${id}`, { size: bytes.length }, headers);
-  return { reserve: reserve.status, patch: patch.status, commit: commit.status, id, message: commit.json?.message as string };
+  return {
+    reserve: reserve.status,
+    patch: patch.status,
+    commit: commit.status,
+    id,
+    message: commit.json?.message as string,
+  };
 }
 
 export async function downloadText(url: string): Promise<Raw> {
@@ -87,7 +114,12 @@ export async function downloadText(url: string): Promise<Raw> {
 }
 
 /** v2 save: create, Put Blob, finalize. */
-export async function v2Save(server: TestServer, bearer: string, key: string, bytes = Buffer.from("v2-bytes")) {
+export async function v2Save(
+  server: TestServer,
+  bearer: string,
+  key: string,
+  bytes = Buffer.from("v2-bytes"),
+) {
   const created = await twirp(server.url, bearer, "CreateCacheEntry", { key, version: VERSION });
   if (created.json.ok !== true) return { created, url: undefined as string | undefined };
   const url = String(created.json.signed_upload_url);
@@ -104,12 +136,25 @@ export async function v2Save(server: TestServer, bearer: string, key: string, by
   return { created, url, put, finalized };
 }
 
-export async function v2Lookup(server: TestServer, bearer: string, key: string, restore: string[] = []) {
-  return twirp(server.url, bearer, "GetCacheEntryDownloadURL", { key, restore_keys: restore, version: VERSION });
+export async function v2Lookup(
+  server: TestServer,
+  bearer: string,
+  key: string,
+  restore: string[] = [],
+) {
+  return twirp(server.url, bearer, "GetCacheEntryDownloadURL", {
+    key,
+    restore_keys: restore,
+    version: VERSION,
+  });
 }
 
 /** Sends raw bytes on a fresh socket to the server and returns what came back (bounded in time). */
-export function rawSocket(serverUrl: string, request: Buffer | string, waitMs = 3000): Promise<string> {
+export function rawSocket(
+  serverUrl: string,
+  request: Buffer | string,
+  waitMs = 3000,
+): Promise<string> {
   const { hostname, port } = new URL(serverUrl);
   return new Promise((resolve) => {
     const socket = net.connect(Number(port), hostname);
@@ -134,7 +179,10 @@ export function assertNoSecrets(server: TestServer, secrets: string[]): void {
   const all = [...secrets, TEST_WEBHOOK_SECRET].filter((s) => s.length >= 8);
   for (const line of server.rawLogs) {
     for (const secret of all) {
-      assert.ok(!line.includes(secret), `a log line holds a secret (${secret.slice(0, 12)}...): ${line.slice(0, 300)}`);
+      assert.ok(
+        !line.includes(secret),
+        `a log line holds a secret (${secret.slice(0, 12)}...): ${line.slice(0, 300)}`,
+      );
     }
   }
 }

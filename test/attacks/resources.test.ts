@@ -7,7 +7,16 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { twirp } from "../protocol/v2-client.js";
-import { assertNoSecrets, errorLines, http, nextId, secretsOf, v1, v1Lookup, VERSION } from "./kit.js";
+import {
+  assertNoSecrets,
+  errorLines,
+  http,
+  nextId,
+  secretsOf,
+  v1,
+  v1Lookup,
+  VERSION,
+} from "./kit.js";
 
 let server: TestServer;
 let token: string;
@@ -19,7 +28,17 @@ before(async () => {
   const reg = await server.registerRunner("abuser", REPO);
   token = reg.token;
   const jobId = nextId();
-  assert.equal(await server.jobEvent({ action: "in_progress", jobId, runId: jobId * 10, repository: REPO, headBranch: "main", runnerName: "abuser" }), 200);
+  assert.equal(
+    await server.jobEvent({
+      action: "in_progress",
+      jobId,
+      runId: jobId * 10,
+      repository: REPO,
+      headBranch: "main",
+      runnerName: "abuser",
+    }),
+    200,
+  );
 });
 
 after(async () => {
@@ -36,7 +55,11 @@ test("10k keys in one lookup (v1 and v2): 4xx, not 500", async () => {
   const few = Array.from({ length: 10_000 }, () => "k");
   const r1 = await v1Lookup(server.url, token, few);
   assert.ok(is4xx(r1.status), String(r1.status));
-  const t = await twirp(server.url, token, "GetCacheEntryDownloadURL", { key: "k", restore_keys: few, version: VERSION });
+  const t = await twirp(server.url, token, "GetCacheEntryDownloadURL", {
+    key: "k",
+    restore_keys: few,
+    version: VERSION,
+  });
   assert.ok(is4xx(t.status), String(t.status));
 });
 
@@ -49,8 +72,14 @@ test("1 MB key (v1 lookup, v1 reserve, v2 create): 4xx, not 500", async () => {
   const t = await twirp(server.url, token, "CreateCacheEntry", { key: huge, version: VERSION });
   assert.ok(is4xx(t.status), String(t.status));
   const k513 = "k".repeat(513);
-  assert.equal((await v1(server.url, token, "POST", "caches", { key: k513, version: VERSION })).status, 400);
-  assert.equal((await twirp(server.url, token, "CreateCacheEntry", { key: k513, version: VERSION })).status, 400);
+  assert.equal(
+    (await v1(server.url, token, "POST", "caches", { key: k513, version: VERSION })).status,
+    400,
+  );
+  assert.equal(
+    (await twirp(server.url, token, "CreateCacheEntry", { key: k513, version: VERSION })).status,
+    400,
+  );
 });
 
 test("deeply nested JSON bodies (reserve, commit, twirp): 4xx, not 500", async () => {
@@ -64,14 +93,29 @@ test("deeply nested JSON bodies (reserve, commit, twirp): 4xx, not 500", async (
     const t = await twirp(server.url, token, "CreateCacheEntry", body);
     assert.ok(is4xx(t.status), `twirp ${t.status} ${JSON.stringify(t.json)}`);
   }
-  const wrongTypes = [{ key: 5, version: VERSION }, { key: ["a"], version: VERSION }, { key: "a", version: { x: 1 } }, { key: "a", version: VERSION, size_bytes: "-1" }];
+  const wrongTypes = [
+    { key: 5, version: VERSION },
+    { key: ["a"], version: VERSION },
+    { key: "a", version: { x: 1 } },
+    { key: "a", version: VERSION, size_bytes: "-1" },
+  ];
   for (const body of wrongTypes) {
     const t = await twirp(server.url, token, "CreateCacheEntry", body);
-    assert.ok(is4xx(t.status) || t.json.ok !== undefined, `twirp ${t.status} ${JSON.stringify(t.json)}`);
+    assert.ok(
+      is4xx(t.status) || t.json.ok !== undefined,
+      `twirp ${t.status} ${JSON.stringify(t.json)}`,
+    );
   }
   for (const size of ["1e400", "-0", "9".repeat(400), "0x10"]) {
-    const t = await twirp(server.url, token, "FinalizeCacheEntryUpload", { key: "never-reserved", version: VERSION, size_bytes: size });
-    assert.ok(is4xx(t.status) || t.json.ok === false || t.json.ok === undefined, `finalize ${size}: ${t.status} ${JSON.stringify(t.json)}`);
+    const t = await twirp(server.url, token, "FinalizeCacheEntryUpload", {
+      key: "never-reserved",
+      version: VERSION,
+      size_bytes: size,
+    });
+    assert.ok(
+      is4xx(t.status) || t.json.ok === false || t.json.ok === undefined,
+      `finalize ${size}: ${t.status} ${JSON.stringify(t.json)}`,
+    );
   }
 });
 
@@ -84,7 +128,11 @@ test("garbage protobuf bodies: Twirp malformed (400), not 500", async () => {
     new Uint8Array(60_000).fill(0x12),
   ];
   for (const bytes of samples) {
-    for (const method of ["CreateCacheEntry", "GetCacheEntryDownloadURL", "FinalizeCacheEntryUpload"]) {
+    for (const method of [
+      "CreateCacheEntry",
+      "GetCacheEntryDownloadURL",
+      "FinalizeCacheEntryUpload",
+    ]) {
       const t = await twirp(server.url, token, method, bytes);
       assert.ok(is4xx(t.status) || t.status === 200, `${method} ${t.status}`);
     }
@@ -92,15 +140,24 @@ test("garbage protobuf bodies: Twirp malformed (400), not 500", async () => {
 });
 
 test("thousands of staged blocks and a block list repeating one block 200k times: bounded, server stays responsive", async () => {
-  const created = await twirp(server.url, token, "CreateCacheEntry", { key: `blocks-${nextId()}`, version: VERSION });
+  const created = await twirp(server.url, token, "CreateCacheEntry", {
+    key: `blocks-${nextId()}`,
+    version: VERSION,
+  });
   const url = String(created.json.signed_upload_url);
   urls.push(url);
   // 2,000 staged blocks, 50 at a time.
   for (let batch = 0; batch < 40; batch++) {
-    await Promise.all(Array.from({ length: 50 }, (_, i) => {
-      const id = Buffer.from(`block-${batch * 50 + i}`).toString("base64");
-      return http(`${url}&comp=block&blockid=${encodeURIComponent(id)}`, { method: "PUT", headers: { "content-length": "1" }, body: "x" });
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        const id = Buffer.from(`block-${batch * 50 + i}`).toString("base64");
+        return http(`${url}&comp=block&blockid=${encodeURIComponent(id)}`, {
+          method: "PUT",
+          headers: { "content-length": "1" },
+          body: "x",
+        });
+      }),
+    );
   }
   const one = Buffer.from("block-0").toString("base64");
   const count = 200_000;
@@ -118,16 +175,26 @@ test("thousands of staged blocks and a block list repeating one block 200k times
     }
   })();
   const t0 = Date.now();
-  const r = await http(`${url}&comp=blocklist`, { method: "PUT", headers: { "content-length": String(list.length) }, body: list });
+  const r = await http(`${url}&comp=blocklist`, {
+    method: "PUT",
+    headers: { "content-length": String(list.length) },
+    body: list,
+  });
   const took = Date.now() - t0;
   healthDone = true;
   await prober;
   const grew = (process.memoryUsage().rss - before) / 1024 / 1024;
-  console.log(`# block list of ${count} repeats: ${r.status} in ${took} ms; rss +${grew.toFixed(0)} MiB; slowest /healthz ${maxHealthMs} ms`);
+  console.log(
+    `# block list of ${count} repeats: ${r.status} in ${took} ms; rss +${grew.toFixed(0)} MiB; slowest /healthz ${maxHealthMs} ms`,
+  );
   assert.ok(r.status === 201 || is4xx(r.status), String(r.status));
   assert.ok(maxHealthMs < 2000, `the event loop was held for ${maxHealthMs} ms by one block list`);
   // Azure caps a blob at 50,000 blocks; the service caps staged blocks at 50,000 but not the list.
-  assert.equal(r.status, 400, `a ${count}-entry block list was accepted (${took} ms of database work for one 8 MiB request)`);
+  assert.equal(
+    r.status,
+    400,
+    `a ${count}-entry block list was accepted (${took} ms of database work for one 8 MiB request)`,
+  );
 });
 
 test("no error-level log line for any of the client mistakes above", () => {

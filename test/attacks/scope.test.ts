@@ -8,32 +8,82 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 import { pullRequestRun, TAG_RUN, type RunSpec } from "../helpers/run-webhooks.js";
 import { runOfJobs } from "../helpers/fake-github.js";
 import { reportJobStart, startWithGitHub } from "../scope/fixture.js";
-import { assertNoSecrets, nextId, secretsOf, v1, v1Lookup, v1Save, v2Lookup, v2Save, VERSION } from "./kit.js";
+import {
+  assertNoSecrets,
+  nextId,
+  secretsOf,
+  v1,
+  v1Lookup,
+  v1Save,
+  v2Lookup,
+  v2Save,
+  VERSION,
+} from "./kit.js";
 
 let server: TestServer;
 const tokens: string[] = [];
 const REPO = "octo/scoped";
 
-interface OnJob { token: string; jobId: number; runId: number; name: string; branch: string | null; run?: RunSpec | null; runnerId: string }
+interface OnJob {
+  token: string;
+  jobId: number;
+  runId: number;
+  name: string;
+  branch: string | null;
+  run?: RunSpec | null;
+  runnerId: string;
+}
 
-async function onJob(name: string, branch: string | null, run?: RunSpec | null, opts: { repo?: string; runner?: string | null; runAttempt?: number; reuse?: string; startedAt?: string } = {}): Promise<OnJob> {
+async function onJob(
+  name: string,
+  branch: string | null,
+  run?: RunSpec | null,
+  opts: {
+    repo?: string;
+    runner?: string | null;
+    runAttempt?: number;
+    reuse?: string;
+    startedAt?: string;
+  } = {},
+): Promise<OnJob> {
   let token = opts.reuse;
   let runnerId = "";
   if (token === undefined) {
-    const reg = await server.registerRunner(name, opts.runner === undefined ? (opts.repo ?? REPO) : opts.runner);
+    const reg = await server.registerRunner(
+      name,
+      opts.runner === undefined ? (opts.repo ?? REPO) : opts.runner,
+    );
     token = reg.token;
     runnerId = reg.runner.id;
     tokens.push(token);
   }
   const jobId = nextId();
   const runId = jobId * 10;
-  const status = await server.jobEvent({ action: "in_progress", jobId, runId, runAttempt: opts.runAttempt, repository: opts.repo ?? REPO, headBranch: branch, runnerName: name, run, startedAt: opts.startedAt });
+  const status = await server.jobEvent({
+    action: "in_progress",
+    jobId,
+    runId,
+    runAttempt: opts.runAttempt,
+    repository: opts.repo ?? REPO,
+    headBranch: branch,
+    runnerName: name,
+    run,
+    startedAt: opts.startedAt,
+  });
   assert.equal(status, 200);
   return { token, jobId, runId, name, branch, run, runnerId };
 }
 
 async function complete(job: OnJob, repo = REPO) {
-  const status = await server.jobEvent({ action: "completed", jobId: job.jobId, runId: job.runId, repository: repo, headBranch: job.branch, runnerName: job.name, run: null });
+  const status = await server.jobEvent({
+    action: "completed",
+    jobId: job.jobId,
+    runId: job.runId,
+    repository: repo,
+    headBranch: job.branch,
+    runnerName: job.name,
+    run: null,
+  });
   assert.equal(status, 200);
 }
 
@@ -97,7 +147,11 @@ test("PR job reads neither a sibling PR's merge ref nor its base when the PR is 
 test("PR job listing a PR whose base is another repository cannot read that base", async () => {
   const other = await onJob("other-main", "main", undefined, { repo: "octo/other" });
   assert.equal((await v1Save(server.url, other.token, "other-base")).commit, 204);
-  const pr = await onJob("pr-x", "fx", { event: "pull_request", pullRequests: [{ number: 3, baseRef: "main", baseRepository: "octo/other" }], pushes: [] });
+  const pr = await onJob("pr-x", "fx", {
+    event: "pull_request",
+    pullRequests: [{ number: 3, baseRef: "main", baseRepository: "octo/other" }],
+    pushes: [],
+  });
   assert.equal((await v1Lookup(server.url, pr.token, ["other-base"])).status, 204);
 });
 
@@ -131,41 +185,79 @@ test("branch and tag of the same name are different scopes; both pushed is read-
 test("token replayed after the job completed: lookup is a miss, save is 403 (v1 and v2)", async () => {
   const j = await onJob("replayer", "main");
   assert.equal((await v1Save(server.url, j.token, "before-complete")).commit, 204);
-  const pending = await v1(server.url, j.token, "POST", "caches", { key: "pending-at-complete", version: VERSION, cacheSize: 3 });
+  const pending = await v1(server.url, j.token, "POST", "caches", {
+    key: "pending-at-complete",
+    version: VERSION,
+    cacheSize: 3,
+  });
   assert.equal(pending.status, 201);
   const v2 = await v2Save(server, j.token, "v2-pending-ignore");
   assert.equal(v2.finalized?.json.ok, true);
   await complete(j);
   assert.equal((await v1Lookup(server.url, j.token, ["before-complete"])).status, 204);
   assert.equal((await v1Save(server.url, j.token, "after-complete")).reserve, 403);
-  const patch = await v1(server.url, j.token, "PATCH", `caches/${pending.json.cacheId}`, Buffer.from("abc"), { "content-range": "bytes 0-2/*" });
+  const patch = await v1(
+    server.url,
+    j.token,
+    "PATCH",
+    `caches/${pending.json.cacheId}`,
+    Buffer.from("abc"),
+    { "content-range": "bytes 0-2/*" },
+  );
   assert.equal(patch.status, 403);
-  const commit = await v1(server.url, j.token, "POST", `caches/${pending.json.cacheId}`, { size: 3 });
+  const commit = await v1(server.url, j.token, "POST", `caches/${pending.json.cacheId}`, {
+    size: 3,
+  });
   assert.equal(commit.status, 403);
   assert.equal((await v2Lookup(server, j.token, "before-complete")).json.ok ?? false, false);
   // Through the path credential too.
-  assert.equal((await v1Lookup(`${server.url}/r/${j.token}`, undefined, ["before-complete"])).status, 204);
+  assert.equal(
+    (await v1Lookup(`${server.url}/r/${j.token}`, undefined, ["before-complete"])).status,
+    204,
+  );
 });
 
 test("v2 signed upload URL stops working when the job that asked for it completes", async () => {
   const j = await onJob("v2-late", "main");
   const { twirp } = await import("../protocol/v2-client.js");
-  const created = await twirp(server.url, j.token, "CreateCacheEntry", { key: "late-upload", version: VERSION });
+  const created = await twirp(server.url, j.token, "CreateCacheEntry", {
+    key: "late-upload",
+    version: VERSION,
+  });
   assert.equal(created.json.ok, true);
   await complete(j);
-  const put = await fetch(String(created.json.signed_upload_url), { method: "PUT", headers: { "x-ms-blob-type": "BlockBlob", "content-length": "4" }, body: "LATE" });
+  const put = await fetch(String(created.json.signed_upload_url), {
+    method: "PUT",
+    headers: { "x-ms-blob-type": "BlockBlob", "content-length": "4" },
+    body: "LATE",
+  });
   assert.equal(put.status, 403, "bytes for a completed job's upload are refused");
-  const fin = await twirp(server.url, j.token, "FinalizeCacheEntryUpload", { key: "late-upload", version: VERSION, size_bytes: "4" });
+  const fin = await twirp(server.url, j.token, "FinalizeCacheEntryUpload", {
+    key: "late-upload",
+    version: VERSION,
+    size_bytes: "4",
+  });
   assert.equal(fin.json.ok ?? false, false);
 });
 
 test("token after a new job starts on the same runner: old job's reserved entry in another scope cannot be filled", async () => {
   const j1 = await onJob("reused", "feature-a");
-  const pending = await v1(server.url, j1.token, "POST", "caches", { key: "j1-pending", version: VERSION, cacheSize: 3 });
+  const pending = await v1(server.url, j1.token, "POST", "caches", {
+    key: "j1-pending",
+    version: VERSION,
+    cacheSize: 3,
+  });
   assert.equal(pending.status, 201);
   await complete(j1);
   const j2 = await onJob("reused", "feature-b", undefined, { reuse: j1.token });
-  const patch = await v1(server.url, j2.token, "PATCH", `caches/${pending.json.cacheId}`, Buffer.from("abc"), { "content-range": "bytes 0-2/*" });
+  const patch = await v1(
+    server.url,
+    j2.token,
+    "PATCH",
+    `caches/${pending.json.cacheId}`,
+    Buffer.from("abc"),
+    { "content-range": "bytes 0-2/*" },
+  );
   assert.equal(patch.status, 403, patch.text);
 });
 
@@ -174,8 +266,28 @@ test("webhook 'completed' arriving before 'in_progress': the runner gets nothing
   tokens.push(token);
   const jobId = nextId();
   const runId = jobId * 10;
-  assert.equal(await server.jobEvent({ action: "completed", jobId, runId, repository: REPO, headBranch: "main", runnerName: "ooo" }), 200);
-  assert.equal(await server.jobEvent({ action: "in_progress", jobId, runId, repository: REPO, headBranch: "main", runnerName: "ooo" }), 200);
+  assert.equal(
+    await server.jobEvent({
+      action: "completed",
+      jobId,
+      runId,
+      repository: REPO,
+      headBranch: "main",
+      runnerName: "ooo",
+    }),
+    200,
+  );
+  assert.equal(
+    await server.jobEvent({
+      action: "in_progress",
+      jobId,
+      runId,
+      repository: REPO,
+      headBranch: "main",
+      runnerName: "ooo",
+    }),
+    200,
+  );
   assert.equal((await v1Save(server.url, token, "ooo")).reserve, 403);
 });
 
@@ -185,19 +297,54 @@ test("stale attempt: a late in_progress webhook of attempt 1 does not displace a
   const runId = nextId() * 10;
   const early = new Date(Date.now() - 60_000).toISOString();
   // attempt 2 on branch main is the live job.
-  await server.jobEvent({ action: "in_progress", jobId: runId + 2, runId, runAttempt: 2, repository: REPO, headBranch: "main", runnerName: "attempts" });
+  await server.jobEvent({
+    action: "in_progress",
+    jobId: runId + 2,
+    runId,
+    runAttempt: 2,
+    repository: REPO,
+    headBranch: "main",
+    runnerName: "attempts",
+  });
   // late: attempt 1's in_progress (started a minute ago) arrives now.
-  await server.jobEvent({ action: "in_progress", jobId: runId + 1, runId, runAttempt: 1, repository: REPO, headBranch: "main", runnerName: "attempts", startedAt: early, run: null });
-  const decision = await server.server.services.resolver.resolve({ runner: (await server.server.services.runners.get((await server.server.services.runners.list()).find((r) => r.name === "attempts")!.id))!, access: "write" });
+  await server.jobEvent({
+    action: "in_progress",
+    jobId: runId + 1,
+    runId,
+    runAttempt: 1,
+    repository: REPO,
+    headBranch: "main",
+    runnerName: "attempts",
+    startedAt: early,
+    run: null,
+  });
+  const decision = await server.server.services.resolver.resolve({
+    runner: (await server.server.services.runners.get(
+      (await server.server.services.runners.list()).find((r) => r.name === "attempts")!.id,
+    ))!,
+    access: "write",
+  });
   assert.equal(decision.job?.runAttempt, 2);
 });
 
 test("lease ends when the attempt changes: attempt-1 job (completion lost) may not write once attempt 2 runs", async () => {
   const a1 = await onJob("att-old", "main");
   // Attempt 2 of the same run starts on another runner; attempt 1's completed webhook was lost.
-  await server.jobEvent({ action: "in_progress", jobId: a1.jobId + 1, runId: a1.runId, runAttempt: 2, repository: REPO, headBranch: "main", runnerName: "att-new" });
+  await server.jobEvent({
+    action: "in_progress",
+    jobId: a1.jobId + 1,
+    runId: a1.runId,
+    runAttempt: 2,
+    repository: REPO,
+    headBranch: "main",
+    runnerName: "att-new",
+  });
   const save = await v1Save(server.url, a1.token, "stale-attempt-write");
-  assert.equal(save.reserve, 403, "attempt 1's runner still writes after attempt 2 started (github-side.md §6 item 6)");
+  assert.equal(
+    save.reserve,
+    403,
+    "attempt 1's runner still writes after attempt 2 started (github-side.md §6 item 6)",
+  );
 });
 
 test("run-id hint without a GitHub App cannot grant anything (header, query, report)", async () => {
@@ -206,9 +353,18 @@ test("run-id hint without a GitHub App cannot grant anything (header, query, rep
   const victim = await onJob("victim-runner", "main");
   const headers = { "x-github-run-id": String(victim.runId) };
   assert.equal((await v1Save(server.url, token, "hint-h", undefined, headers)).reserve, 403);
-  const q = await v1(server.url, token, "GET", `cache?keys=x&version=${VERSION}&run_id=${victim.runId}`);
+  const q = await v1(
+    server.url,
+    token,
+    "GET",
+    `cache?keys=x&version=${VERSION}&run_id=${victim.runId}`,
+  );
   assert.equal(q.status, 204);
-  const rep = await reportJobStart(server, token, { repository: REPO, run_id: victim.runId, run_attempt: 1 });
+  const rep = await reportJobStart(server, token, {
+    repository: REPO,
+    run_id: victim.runId,
+    run_attempt: 1,
+  });
   assert.equal(rep.status, 202);
   assert.equal((await v1Save(server.url, token, "hint-r")).reserve, 403);
   // Report naming another repository: 400.
@@ -216,7 +372,9 @@ test("run-id hint without a GitHub App cannot grant anything (header, query, rep
   assert.equal(other.status, 400);
   // Bad hints are 400, not 500.
   for (const bad of ["-1", "0", "1e5", "99999999999999999999", "abc"]) {
-    const r = await v1(server.url, token, "GET", `cache?keys=x&version=${VERSION}`, undefined, { "x-github-run-id": bad });
+    const r = await v1(server.url, token, "GET", `cache?keys=x&version=${VERSION}`, undefined, {
+      "x-github-run-id": bad,
+    });
     assert.equal(r.status, 400, bad);
   }
 });
@@ -230,14 +388,33 @@ test("org runner whose name collides with a repository runner of another repo in
   tokens.push(token);
   const t0 = new Date(Date.now() - 5_000).toISOString();
   const tj = nextId();
-  await server.jobEvent({ action: "in_progress", jobId: tj, runId: tj * 10, repository: trusted, headBranch: "main", runnerName: "builder", startedAt: t0 });
+  await server.jobEvent({
+    action: "in_progress",
+    jobId: tj,
+    runId: tj * 10,
+    repository: trusted,
+    headBranch: "main",
+    runnerName: "builder",
+    startedAt: t0,
+  });
   // The attacker's repo saves a poisoned entry on its own main branch (allowed: their repo).
   const ev = await onJob("evil-main", "main", undefined, { repo: evil });
   assert.equal((await v1Save(server.url, ev.token, "deps-key", Buffer.from("POISON"))).commit, 204);
   // Then the attacker's own runner named 'builder' starts a job in octo/attacker.
   const ej = nextId();
-  await server.jobEvent({ action: "in_progress", jobId: ej, runId: ej * 10, repository: evil, headBranch: "main", runnerName: "builder" });
+  await server.jobEvent({
+    action: "in_progress",
+    jobId: ej,
+    runId: ej * 10,
+    repository: evil,
+    headBranch: "main",
+    runnerName: "builder",
+  });
   // The trusted org runner, still on octo/trusted main, restores 'deps-key'.
   const r = await v1Lookup(server.url, token, ["deps-key"]);
-  assert.equal(r.status, 204, `the org runner of octo/trusted restored octo/attacker's entry: ${r.text}`);
+  assert.equal(
+    r.status,
+    204,
+    `the org runner of octo/trusted restored octo/attacker's entry: ${r.text}`,
+  );
 });

@@ -8,7 +8,18 @@ import { SignJWT, UnsecuredJWT, generateKeyPair } from "jose";
 import { mintRunnerToken } from "../../src/identity/runner-token.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { twirp } from "../protocol/v2-client.js";
-import { assertNoSecrets, errorLines, nextId, secretsOf, v1, v1Lookup, v1Save, v2Lookup, v2Save, VERSION } from "./kit.js";
+import {
+  assertNoSecrets,
+  errorLines,
+  nextId,
+  secretsOf,
+  v1,
+  v1Lookup,
+  v1Save,
+  v2Lookup,
+  v2Save,
+  VERSION,
+} from "./kit.js";
 
 let server: TestServer;
 const tokens: string[] = [];
@@ -17,11 +28,25 @@ let victim: { token: string; runnerId: string };
 const A = "octo/alpha";
 const B = "octo/beta";
 
-async function onJob(name: string, repository: string | null, jobRepo: string, branch: string, installationId = 1) {
+async function onJob(
+  name: string,
+  repository: string | null,
+  jobRepo: string,
+  branch: string,
+  installationId = 1,
+) {
   const { runner, token } = await server.registerRunner(name, repository, installationId);
   tokens.push(token);
   const jobId = nextId();
-  const status = await server.jobEvent({ action: "in_progress", jobId, runId: jobId * 10, repository: jobRepo, headBranch: branch, runnerName: name, installationId });
+  const status = await server.jobEvent({
+    action: "in_progress",
+    jobId,
+    runId: jobId * 10,
+    repository: jobRepo,
+    headBranch: branch,
+    runnerName: name,
+    installationId,
+  });
   assert.equal(status, 200);
   return { runner, token, jobId };
 }
@@ -54,20 +79,26 @@ test("alg none token naming a registered runner: refused 401", async () => {
 });
 
 test("HS512 token with the right secret: refused 401", async () => {
-  const forged = await new SignJWT(claims(victim.runnerId)).setProtectedHeader({ alg: "HS512" }).sign(secret());
+  const forged = await new SignJWT(claims(victim.runnerId))
+    .setProtectedHeader({ alg: "HS512" })
+    .sign(secret());
   tokens.push(forged);
   assert.equal((await v1Lookup(server.url, forged, ["secret-key"])).status, 401);
 });
 
 test("RS256 token signed with an attacker key: refused 401", async () => {
   const { privateKey } = await generateKeyPair("RS256");
-  const forged = await new SignJWT(claims(victim.runnerId)).setProtectedHeader({ alg: "RS256" }).sign(privateKey);
+  const forged = await new SignJWT(claims(victim.runnerId))
+    .setProtectedHeader({ alg: "RS256" })
+    .sign(privateKey);
   tokens.push(forged);
   assert.equal((await v1Lookup(server.url, forged, ["secret-key"])).status, 401);
 });
 
 test("HS256 token signed with a wrong secret: refused 401", async () => {
-  const forged = await new SignJWT(claims(victim.runnerId)).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode("wrong-secret-wrong-secret-wrong!!"));
+  const forged = await new SignJWT(claims(victim.runnerId))
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(new TextEncoder().encode("wrong-secret-wrong-secret-wrong!!"));
   tokens.push(forged);
   assert.equal((await v1Lookup(server.url, forged, ["secret-key"])).status, 401);
 });
@@ -82,7 +113,10 @@ test("alg confusion: HS256 token whose header says HS256 but lowercase/none vari
 });
 
 test("expired token (exp in the past): refused 401", async () => {
-  const expired = await new SignJWT(claims(victim.runnerId)).setProtectedHeader({ alg: "HS256" }).setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(secret());
+  const expired = await new SignJWT(claims(victim.runnerId))
+    .setProtectedHeader({ alg: "HS256" })
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
+    .sign(secret());
   tokens.push(expired);
   const r = await v1Lookup(server.url, expired, ["secret-key"]);
   assert.equal(r.status, 401);
@@ -90,21 +124,30 @@ test("expired token (exp in the past): refused 401", async () => {
 });
 
 test("not-yet-valid token (nbf in the future): refused 401", async () => {
-  const early = await new SignJWT(claims(victim.runnerId)).setProtectedHeader({ alg: "HS256" }).setNotBefore(Math.floor(Date.now() / 1000) + 3600).sign(secret());
+  const early = await new SignJWT(claims(victim.runnerId))
+    .setProtectedHeader({ alg: "HS256" })
+    .setNotBefore(Math.floor(Date.now() / 1000) + 3600)
+    .sign(secret());
   tokens.push(early);
   assert.equal((await v1Lookup(server.url, early, ["secret-key"])).status, 401);
 });
 
 test("token with a wrong audience or issuer (a GitHub-shaped token signed with our secret): refused 401", async () => {
-  const wrongAud = await new SignJWT({ sub: victim.runnerId, iss: "gha-cache", aud: "other" }).setProtectedHeader({ alg: "HS256" }).sign(secret());
-  const noIss = await new SignJWT({ sub: victim.runnerId, aud: "gha-cache/runner" }).setProtectedHeader({ alg: "HS256" }).sign(secret());
+  const wrongAud = await new SignJWT({ sub: victim.runnerId, iss: "gha-cache", aud: "other" })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(secret());
+  const noIss = await new SignJWT({ sub: victim.runnerId, aud: "gha-cache/runner" })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(secret());
   tokens.push(wrongAud, noIss);
   assert.equal((await v1Lookup(server.url, wrongAud, ["secret-key"])).status, 401);
   assert.equal((await v1Lookup(server.url, noIss, ["secret-key"])).status, 401);
 });
 
 test("token for an unknown runner id: refused 401", async () => {
-  const ghost = await mintRunnerToken(secret(), { runnerId: "00000000-0000-0000-0000-000000000000" });
+  const ghost = await mintRunnerToken(secret(), {
+    runnerId: "00000000-0000-0000-0000-000000000000",
+  });
   tokens.push(ghost);
   assert.equal((await v1Lookup(server.url, ghost, ["secret-key"])).status, 401);
 });
@@ -132,7 +175,14 @@ test("runner of repository A whose webhook job names repository B (repo runner m
   const { token } = await server.registerRunner("confused", A);
   tokens.push(token);
   const jobId = nextId();
-  await server.jobEvent({ action: "in_progress", jobId, runId: jobId * 10, repository: B, headBranch: "main", runnerName: "confused" });
+  await server.jobEvent({
+    action: "in_progress",
+    jobId,
+    runId: jobId * 10,
+    repository: B,
+    headBranch: "main",
+    runnerName: "confused",
+  });
   assert.equal((await v1Lookup(server.url, token, ["secret-key"])).status, 204);
   const save = await v1Save(server.url, token, "x");
   assert.equal(save.reserve, 403);
@@ -140,12 +190,25 @@ test("runner of repository A whose webhook job names repository B (repo runner m
 
 test("runner of repository A tries to PATCH/commit B's uploading entry id: 404", async () => {
   const b = await onJob("b-uploader", B, B, "main");
-  const reserve = await v1(server.url, b.token, "POST", "caches", { key: "b-pending", version: VERSION, cacheSize: 4 });
+  const reserve = await v1(server.url, b.token, "POST", "caches", {
+    key: "b-pending",
+    version: VERSION,
+    cacheSize: 4,
+  });
   assert.equal(reserve.status, 201);
   const a = await onJob("a-writer", A, A, "main");
-  const patch = await v1(server.url, a.token, "PATCH", `caches/${reserve.json.cacheId}`, Buffer.from("EVIL"), { "content-range": "bytes 0-3/*" });
+  const patch = await v1(
+    server.url,
+    a.token,
+    "PATCH",
+    `caches/${reserve.json.cacheId}`,
+    Buffer.from("EVIL"),
+    { "content-range": "bytes 0-3/*" },
+  );
   assert.equal(patch.status, 404, patch.text);
-  const commit = await v1(server.url, a.token, "POST", `caches/${reserve.json.cacheId}`, { size: 0 });
+  const commit = await v1(server.url, a.token, "POST", `caches/${reserve.json.cacheId}`, {
+    size: 0,
+  });
   assert.equal(commit.status, 404, commit.text);
 });
 
@@ -181,11 +244,23 @@ test("overlong path credential: 4xx without echoing it, no 500", async () => {
 });
 
 test("malformed bearer values (garbage, huge, multiple tokens): 401, never 500", async () => {
-  for (const bearer of ["", "a.b.c", "....", "x".repeat(16 * 1024), `${victim.token} ${victim.token}`]) {
+  for (const bearer of [
+    "",
+    "a.b.c",
+    "....",
+    "x".repeat(16 * 1024),
+    `${victim.token} ${victim.token}`,
+  ]) {
     const r = await v1Lookup(server.url, bearer, ["secret-key"]);
-    assert.ok(r.status === 401 || r.status === 400 || r.status === 431, `${bearer.slice(0, 20)} -> ${r.status}`);
+    assert.ok(
+      r.status === 401 || r.status === 400 || r.status === 431,
+      `${bearer.slice(0, 20)} -> ${r.status}`,
+    );
   }
-  const t = await twirp(server.url, "garbage", "GetCacheEntryDownloadURL", { key: "k", version: VERSION });
+  const t = await twirp(server.url, "garbage", "GetCacheEntryDownloadURL", {
+    key: "k",
+    version: VERSION,
+  });
   assert.equal(t.status, 401);
   assert.equal(errorLines(server).length, 0, JSON.stringify(errorLines(server)));
 });

@@ -68,7 +68,10 @@ async function reportJobStart(token: string, baseUrl = server.url): Promise<numb
 
 function jwtClaims(token: string): Record<string, unknown> {
   const [, payload] = token.split(".");
-  return JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+  return JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8")) as Record<
+    string,
+    unknown
+  >;
 }
 
 test("runner add prints the four variables a runner needs, pointing at the public URL", async () => {
@@ -86,13 +89,25 @@ test("runner add prints the four variables a runner needs, pointing at the publi
 });
 
 test("runner add without --json prints env-file lines and a comment on stock runners", async () => {
-  const result = await cli(["runner", "add", "--name", "text-runner", "--installation", INSTALLATION]);
+  const result = await cli([
+    "runner",
+    "add",
+    "--name",
+    "text-runner",
+    "--installation",
+    INSTALLATION,
+  ]);
   const lines = result.stdout.trim().split("\n");
   const settings = lines.filter((line) => !line.startsWith("#"));
 
   assert.deepEqual(
     settings.map((line) => line.split("=")[0]),
-    ["ACTIONS_CACHE_URL", "ACTIONS_RESULTS_URL", "ACTIONS_CACHE_SERVICE_V2", "ACTIONS_RUNTIME_TOKEN"],
+    [
+      "ACTIONS_CACHE_URL",
+      "ACTIONS_RESULTS_URL",
+      "ACTIONS_CACHE_SERVICE_V2",
+      "ACTIONS_RUNTIME_TOKEN",
+    ],
   );
   assert.ok(
     settings.every((line) => /^[A-Z_0-9]+=\S+$/.test(line)),
@@ -102,9 +117,12 @@ test("runner add without --json prints env-file lines and a comment on stock run
 });
 
 test("runner add warns on stderr when no public URL is configured", async () => {
-  const result = await runCli(["runner", "add", "--name", "local-runner", "--installation", INSTALLATION], {
-    GHA_CACHE_DATA_DIR: data.dir,
-  });
+  const result = await runCli(
+    ["runner", "add", "--name", "local-runner", "--installation", INSTALLATION],
+    {
+      GHA_CACHE_DATA_DIR: data.dir,
+    },
+  );
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /GHA_CACHE_PUBLIC_URL is not set/);
   assert.match(result.stdout, /^ACTIONS_CACHE_URL=http:\/\/127\.0\.0\.1:3000\/$/m);
@@ -120,7 +138,10 @@ test("a removed runner's token is refused while the server keeps running", async
   assert.equal(await reportJobStart(added.token), 202);
 
   const removed = await cli(["runner", "remove", "doomed-runner"]);
-  assert.match(removed.stdout, new RegExp(`removed runner doomed-runner \\(id ${added.runner.id}\\)`));
+  assert.match(
+    removed.stdout,
+    new RegExp(`removed runner doomed-runner \\(id ${added.runner.id}\\)`),
+  );
   assert.equal(await reportJobStart(added.token), 401);
 });
 
@@ -135,7 +156,10 @@ test("runner list shows every runner and never a token", async () => {
   );
   assert.ok(!text.stdout.includes(added.token));
 
-  const json = JSON.parse((await cli(["runner", "list", "--json"])).stdout) as Record<string, unknown>[];
+  const json = JSON.parse((await cli(["runner", "list", "--json"])).stdout) as Record<
+    string,
+    unknown
+  >[];
   const listed = json.find((runner) => runner.id === added.runner.id);
   assert.deepEqual(Object.keys(listed ?? {}).sort(), [
     "createdAt",
@@ -196,7 +220,16 @@ test("a name shared by runners of two installations is refused; the id works", a
 test("registering the same runner twice fails with exit code 1 and keeps the first", async () => {
   const first = await addRunner("unique-runner", "--repository", REPOSITORY);
   const again = await runCli(
-    ["runner", "add", "--name", "unique-runner", "--installation", INSTALLATION, "--repository", REPOSITORY],
+    [
+      "runner",
+      "add",
+      "--name",
+      "unique-runner",
+      "--installation",
+      INSTALLATION,
+      "--repository",
+      REPOSITORY,
+    ],
     env,
   );
   assert.equal(again.code, 1);
@@ -206,13 +239,27 @@ test("registering the same runner twice fails with exit code 1 and keeps the fir
 
 test("runner add refuses to mint with a token secret other than the server's", async () => {
   const own = await tempDataDir();
-  const secret = { GHA_CACHE_DATA_DIR: own.dir, GHA_CACHE_TOKEN_SECRET: "configured-token-secret-0123456789abcdef" };
+  const secret = {
+    GHA_CACHE_DATA_DIR: own.dir,
+    GHA_CACHE_TOKEN_SECRET: "configured-token-secret-0123456789abcdef",
+  };
   const configured = await startServe(secret);
   try {
-    const args = ["runner", "add", "--name", "keyed-runner", "--installation", INSTALLATION, "--json"];
+    const args = [
+      "runner",
+      "add",
+      "--name",
+      "keyed-runner",
+      "--installation",
+      INSTALLATION,
+      "--json",
+    ];
     const without = await runCli(args, { GHA_CACHE_DATA_DIR: own.dir });
     assert.equal(without.code, 1);
-    assert.match(without.stderr, /uses another token secret: run this command with the server's environment/);
+    assert.match(
+      without.stderr,
+      /uses another token secret: run this command with the server's environment/,
+    );
     assert.equal(without.stdout, "");
 
     const withSecret = await runCli(args, secret);

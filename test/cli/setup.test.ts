@@ -9,7 +9,14 @@ import { setupLines } from "../../src/cli/runner-setup.js";
 import { runCli, tempDataDir } from "./cli-process.js";
 
 const PUBLIC_URL = "https://cache.example.com";
-const RUNNER = { id: "id-1", name: "ci-1", repository: "octo/app", installationId: 1, createdAt: 0, hint: null };
+const RUNNER = {
+  id: "id-1",
+  name: "ci-1",
+  repository: "octo/app",
+  installationId: 1,
+  createdAt: 0,
+  hint: null,
+};
 
 let data: Awaited<ReturnType<typeof tempDataDir>>;
 let env: Record<string, string>;
@@ -27,7 +34,9 @@ after(async () => {
 
 /** The `NAME=value` lines of the output, by name. */
 function variables(lines: string[]): Map<string, string> {
-  const pairs = lines.filter((line) => /^[A-Z_]+=/.test(line)).map((line) => line.split(/=(.*)/s, 2) as [string, string]);
+  const pairs = lines
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => line.split(/=(.*)/s, 2) as [string, string]);
   return new Map(pairs);
 }
 
@@ -49,7 +58,10 @@ test("the command prints both setups for a registered runner, with a fresh token
 
   assert.equal(result.code, 0, result.stderr);
   const vars = variables(result.stdout.split("\n"));
-  assert.match(vars.get("CUSTOM_ACTIONS_CACHE_URL") ?? "", /^https:\/\/cache\.example\.com\/r\/[\w-]+\.[\w-]+\.[\w-]+\/$/);
+  assert.match(
+    vars.get("CUSTOM_ACTIONS_CACHE_URL") ?? "",
+    /^https:\/\/cache\.example\.com\/r\/[\w-]+\.[\w-]+\.[\w-]+\/$/,
+  );
   assert.equal(vars.get("ACTIONS_RUNNER_HOOK_JOB_STARTED"), "/srv/hook.sh");
   assert.equal(vars.get("CUSTOM_ACTIONS_RESULTS_URL"), `${PUBLIC_URL}/`);
 });

@@ -63,7 +63,10 @@ test("numbers that are not positive whole numbers are refused with exit 2", asyn
     ["runner", "add", "--name", "r1", "--installation", "1", "--expires-in", "1.5"],
     /--expires-in must be a positive whole number/,
   );
-  await assertUsageError(["runner", "token", "r1", "--expires-in", "-5"], /--expires-in|Unknown option '-5'/);
+  await assertUsageError(
+    ["runner", "token", "r1", "--expires-in", "-5"],
+    /--expires-in|Unknown option '-5'/,
+  );
 });
 
 test("a runner name or repository GitHub would not accept exits 2", async () => {
@@ -99,7 +102,13 @@ test("help prints the command list, and help for a command its options, on stdou
 test("help for a group of commands prints the usage of each", async () => {
   const group = await runCli(["help", "runner"], env);
   assert.equal(group.code, 0);
-  for (const name of ["runner add", "runner list", "runner remove", "runner token", "runner setup"]) {
+  for (const name of [
+    "runner add",
+    "runner list",
+    "runner remove",
+    "runner token",
+    "runner setup",
+  ]) {
     assert.match(group.stdout, new RegExp(`gha-cache ${name}`));
   }
 });

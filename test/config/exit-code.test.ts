@@ -79,7 +79,10 @@ const BAD_VALUES: { what: string; env: () => Record<string, string>; names: RegE
 
 for (const bad of BAD_VALUES) {
   test(`serve exits 2 on ${bad.what}, naming the variable`, async () => {
-    await writeFile(path.join(folder, "app.pem"), "placeholder: only the missing App id matters here\n");
+    await writeFile(
+      path.join(folder, "app.pem"),
+      "placeholder: only the missing App id matters here\n",
+    );
     const result = await runCli(["serve"], {
       GHA_CACHE_DATA_DIR: dataDir,
       GHA_CACHE_PORT: "0",

@@ -57,13 +57,26 @@ test("a JWKS URL that is not http(s) and a claim name with spaces are refused", 
     GHA_CACHE_GITHUB_TOKEN_REPOSITORY_CLAIM: "repo name",
   });
 
-  assert.ok(problems.some((problem) => /GHA_CACHE_GITHUB_TOKEN_JWKS_URL must use http or https/.test(problem)));
-  assert.ok(problems.some((problem) => /GHA_CACHE_GITHUB_TOKEN_REPOSITORY_CLAIM must be a claim name/.test(problem)));
+  assert.ok(
+    problems.some((problem) =>
+      /GHA_CACHE_GITHUB_TOKEN_JWKS_URL must use http or https/.test(problem),
+    ),
+  );
+  assert.ok(
+    problems.some((problem) =>
+      /GHA_CACHE_GITHUB_TOKEN_REPOSITORY_CLAIM must be a claim name/.test(problem),
+    ),
+  );
 });
 
 test("the results upstream is an origin; a path is refused", () => {
-  assert.equal(loadConfig({ GHA_CACHE_RESULTS_UPSTREAM_URL: "https://results.example.test/" }).resultsUpstreamUrl,
-    "https://results.example.test");
-  assert.match(problemsOf({ GHA_CACHE_RESULTS_UPSTREAM_URL: "https://results.example.test/twirp" })[0]!,
-    /GHA_CACHE_RESULTS_UPSTREAM_URL must be an origin without a path/);
+  assert.equal(
+    loadConfig({ GHA_CACHE_RESULTS_UPSTREAM_URL: "https://results.example.test/" })
+      .resultsUpstreamUrl,
+    "https://results.example.test",
+  );
+  assert.match(
+    problemsOf({ GHA_CACHE_RESULTS_UPSTREAM_URL: "https://results.example.test/twirp" })[0]!,
+    /GHA_CACHE_RESULTS_UPSTREAM_URL must be an origin without a path/,
+  );
 });

@@ -67,7 +67,10 @@ test("the public URL is kept as an origin, without its trailing slash", () => {
 
 test("a port out of range or not a number is refused, naming GHA_CACHE_PORT", () => {
   for (const value of ["65536", "-1", "80a", "3e3", "1.5"]) {
-    assertRefused({ GHA_CACHE_PORT: value }, /^GHA_CACHE_PORT must be a whole number from 0 to 65535/);
+    assertRefused(
+      { GHA_CACHE_PORT: value },
+      /^GHA_CACHE_PORT must be a whole number from 0 to 65535/,
+    );
   }
 });
 
@@ -77,7 +80,10 @@ test("every numeric setting checks its range", () => {
     { GHA_CACHE_UPLOAD_TIMEOUT_SECONDS: "999999999" },
     /^GHA_CACHE_UPLOAD_TIMEOUT_SECONDS must be/,
   );
-  assertRefused({ GHA_CACHE_SIGNED_URL_TTL_SECONDS: "0" }, /^GHA_CACHE_SIGNED_URL_TTL_SECONDS must be/);
+  assertRefused(
+    { GHA_CACHE_SIGNED_URL_TTL_SECONDS: "0" },
+    /^GHA_CACHE_SIGNED_URL_TTL_SECONDS must be/,
+  );
   assertRefused({ GHA_CACHE_RESOLVE_BUDGET_MS: "5" }, /^GHA_CACHE_RESOLVE_BUDGET_MS must be/);
   assertRefused({ GHA_CACHE_NEGATIVE_CACHE_MS: "ten" }, /^GHA_CACHE_NEGATIVE_CACHE_MS must be/);
   assertRefused(
@@ -106,19 +112,28 @@ test("a public URL that is not an http(s) origin is refused", () => {
 });
 
 test("a URL with a password is refused without repeating the password", () => {
-  const problems = problemsOf({ GHA_CACHE_PUBLIC_URL: "https://user:hunter2-secret@cache.example.com" });
+  const problems = problemsOf({
+    GHA_CACHE_PUBLIC_URL: "https://user:hunter2-secret@cache.example.com",
+  });
   assert.match(problems.join("\n"), /GHA_CACHE_PUBLIC_URL must not carry a user name or password/);
   assert.ok(!problems.join("\n").includes("hunter2-secret"));
 });
 
 test("a listen host with a port or odd characters is refused", () => {
-  assertRefused({ GHA_CACHE_HOST: "0.0.0.0:3000" }, /^GHA_CACHE_HOST must be an IP address or host name/);
+  assertRefused(
+    { GHA_CACHE_HOST: "0.0.0.0:3000" },
+    /^GHA_CACHE_HOST must be an IP address or host name/,
+  );
   assert.equal(loadConfig({ GHA_CACHE_HOST: "::" }).host, "::");
   assert.equal(loadConfig({ GHA_CACHE_HOST: "cache-1.internal" }).host, "cache-1.internal");
 });
 
 test("secrets shorter than 32 characters are refused without being repeated", () => {
-  for (const name of ["GHA_CACHE_TOKEN_SECRET", "GHA_CACHE_URL_SIGNING_SECRET", "GHA_CACHE_WEBHOOK_SECRET"]) {
+  for (const name of [
+    "GHA_CACHE_TOKEN_SECRET",
+    "GHA_CACHE_URL_SIGNING_SECRET",
+    "GHA_CACHE_WEBHOOK_SECRET",
+  ]) {
     const problems = problemsOf({ [name]: "short-secret-value" });
     assert.equal(problems.length, 1);
     assert.match(problems[0] ?? "", new RegExp(`^${name} must be at least 32 characters long`));
@@ -139,7 +154,10 @@ test("an unknown GHA_CACHE_ variable is refused as a likely typo", () => {
 });
 
 test("a GitHub App key file without an App id is refused, naming GHA_CACHE_GITHUB_APP_ID", () => {
-  assertRefused({ GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: keyFile }, /^GHA_CACHE_GITHUB_APP_ID is required/);
+  assertRefused(
+    { GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: keyFile },
+    /^GHA_CACHE_GITHUB_APP_ID is required/,
+  );
 });
 
 test("an App id without a key is refused, naming the key variables", () => {
@@ -151,7 +169,10 @@ test("an App id without a key is refused, naming the key variables", () => {
 
 test("an unreadable key file is refused, naming GHA_CACHE_GITHUB_PRIVATE_KEY_FILE", () => {
   assertRefused(
-    { GHA_CACHE_GITHUB_APP_ID: "123", GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: path.join(folder, "missing.pem") },
+    {
+      GHA_CACHE_GITHUB_APP_ID: "123",
+      GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: path.join(folder, "missing.pem"),
+    },
     /^GHA_CACHE_GITHUB_PRIVATE_KEY_FILE cannot be read \(ENOENT\)/,
   );
 });
@@ -159,9 +180,15 @@ test("an unreadable key file is refused, naming GHA_CACHE_GITHUB_PRIVATE_KEY_FIL
 test("a key that is not a PEM private key is refused without quoting it", async () => {
   const broken = path.join(folder, "broken.pem");
   await writeFile(broken, pem.slice(0, pem.length / 2));
-  const problems = problemsOf({ GHA_CACHE_GITHUB_APP_ID: "123", GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: broken });
+  const problems = problemsOf({
+    GHA_CACHE_GITHUB_APP_ID: "123",
+    GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: broken,
+  });
   assert.equal(problems.length, 1);
-  assert.match(problems[0] ?? "", /^GHA_CACHE_GITHUB_PRIVATE_KEY_FILE must hold the App's PEM private key/);
+  assert.match(
+    problems[0] ?? "",
+    /^GHA_CACHE_GITHUB_PRIVATE_KEY_FILE must hold the App's PEM private key/,
+  );
   assert.ok(!problems[0]?.includes(pem.split("\n")[1] ?? "-"));
 });
 
@@ -173,8 +200,15 @@ test("a bad App id is refused", () => {
 });
 
 test("a complete App from a key file, or an inline key with escaped line breaks, is accepted", () => {
-  const fromFile = loadConfig({ GHA_CACHE_GITHUB_APP_ID: "123", GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: keyFile });
-  assert.deepEqual(fromFile.github, { appId: "123", privateKey: pem, apiUrl: "https://api.github.com" });
+  const fromFile = loadConfig({
+    GHA_CACHE_GITHUB_APP_ID: "123",
+    GHA_CACHE_GITHUB_PRIVATE_KEY_FILE: keyFile,
+  });
+  assert.deepEqual(fromFile.github, {
+    appId: "123",
+    privateKey: pem,
+    apiUrl: "https://api.github.com",
+  });
 
   const inline = loadConfig({
     GHA_CACHE_GITHUB_APP_ID: "Iv1.abc123",

@@ -26,7 +26,9 @@ test("every variable in the README's table is one the configuration reads", asyn
       loadConfig({ [name]: "x" });
     } catch (error) {
       assert.ok(error instanceof ConfigError);
-      const unknown = error.problems.find((problem) => problem.includes("is not a gha-cache setting"));
+      const unknown = error.problems.find((problem) =>
+        problem.includes("is not a gha-cache setting"),
+      );
       assert.equal(unknown, undefined, `${name} is documented but not read`);
     }
   }
@@ -34,8 +36,13 @@ test("every variable in the README's table is one the configuration reads", asyn
 
 test("every variable the configuration reads has a row in the README's table", async () => {
   const source = await readFile(fileURLToPath(new URL("src/config.ts", ROOT)), "utf8");
-  const read = new Set(source.match(new RegExp(`"${VARIABLE.source}"`, "g"))?.map((quoted) => quoted.slice(1, -1)));
+  const read = new Set(
+    source.match(new RegExp(`"${VARIABLE.source}"`, "g"))?.map((quoted) => quoted.slice(1, -1)),
+  );
   const documented = new Set(await readmeVariables());
   assert.ok(read.size > 0);
-  assert.deepEqual([...read].filter((name) => !documented.has(name)), []);
+  assert.deepEqual(
+    [...read].filter((name) => !documented.has(name)),
+    [],
+  );
 });

@@ -11,7 +11,12 @@ import { after, before, test } from "node:test";
 import { MiB } from "../../src/config.js";
 import { MAX_BLOCK_LIST_BYTES } from "../../src/dataplane/azure-block-list.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { assertNoSecretsLogged, runnerOnBranch, twirp, type RunnerOnJob } from "../protocol/v2-client.js";
+import {
+  assertNoSecretsLogged,
+  runnerOnBranch,
+  twirp,
+  type RunnerOnJob,
+} from "../protocol/v2-client.js";
 
 /** pino's numeric level for `error`. */
 const PINO_ERROR_LEVEL = 50;
@@ -47,7 +52,10 @@ interface Reserved {
 
 async function reserve(): Promise<Reserved> {
   const key = `blob-test-${keyCounter++}`;
-  const answer = await twirp(server.url, runner.token, "CreateCacheEntry", { key, version: VERSION });
+  const answer = await twirp(server.url, runner.token, "CreateCacheEntry", {
+    key,
+    version: VERSION,
+  });
   assert.equal(answer.json.ok, true, JSON.stringify(answer.json));
   const url = String(answer.json.signed_upload_url);
   signedUrls.push(url);
@@ -61,14 +69,25 @@ function withQuery(url: string, extra: Record<string, string>): string {
   return target.toString();
 }
 
-function put(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: "PUT", headers, body: typeof body === "string" ? body : Buffer.from(body) });
+function put(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: "PUT",
+    headers,
+    body: typeof body === "string" ? body : Buffer.from(body),
+  });
 }
 
 const putBlob = (url: string, body: string) => put(url, body, { "x-ms-blob-type": "BlockBlob" });
-const putBlock = (url: string, id: string, body: string) => put(withQuery(url, { comp: "block", blockid: id }), body);
+const putBlock = (url: string, id: string, body: string) =>
+  put(withQuery(url, { comp: "block", blockid: id }), body);
 const putBlockList = (url: string, xml: string) =>
-  put(withQuery(url, { comp: "blocklist" }), xml, { "content-type": "application/xml; charset=utf-8" });
+  put(withQuery(url, { comp: "blocklist" }), xml, {
+    "content-type": "application/xml; charset=utf-8",
+  });
 
 function blockListXml(elements: [string, string][]): string {
   const body = elements.map(([element, id]) => `  <${element}>${id}</${element}>`).join("\n");
@@ -95,8 +114,16 @@ async function download(reserved: Reserved): Promise<string> {
 /** Parts and staged blocks the entry holds: none after a refused write. */
 async function storedPieces(entryId: number): Promise<number> {
   const { db } = server.server.services;
-  const parts = await db.selectFrom("entry_parts").selectAll().where("entry_id", "=", entryId).execute();
-  const blocks = await db.selectFrom("staged_blocks").selectAll().where("entry_id", "=", entryId).execute();
+  const parts = await db
+    .selectFrom("entry_parts")
+    .selectAll()
+    .where("entry_id", "=", entryId)
+    .execute();
+  const blocks = await db
+    .selectFrom("staged_blocks")
+    .selectAll()
+    .where("entry_id", "=", entryId)
+    .execute();
   return parts.length + blocks.length;
 }
 
@@ -105,7 +132,10 @@ async function assertAzureError(response: Response, status: number, code: string
   assert.equal(response.status, status, body);
   assert.equal(response.headers.get("x-ms-error-code"), code);
   assert.match(response.headers.get("x-ms-request-id") ?? "", UUID);
-  assert.match(body, new RegExp(`^<\\?xml[^>]*\\?><Error><Code>${code}</Code><Message>[^<]+</Message></Error>$`));
+  assert.match(
+    body,
+    new RegExp(`^<\\?xml[^>]*\\?><Error><Code>${code}</Code><Message>[^<]+</Message></Error>$`),
+  );
 }
 
 test("Put Blob answers 201 with an empty body and the headers the Azure SDKs read", async () => {
@@ -142,7 +172,11 @@ test("the block list's order, not the upload order, defines the blob", async () 
   assert.equal((await putBlock(reserved.url, ids[2], "three")).status, 201);
   assert.equal((await putBlock(reserved.url, ids[0], "one-")).status, 201);
   assert.equal((await putBlock(reserved.url, ids[1], "two-")).status, 201);
-  const list = blockListXml([["Latest", ids[0]], ["Uncommitted", ids[1]], ["Committed", ids[2]]]);
+  const list = blockListXml([
+    ["Latest", ids[0]],
+    ["Uncommitted", ids[1]],
+    ["Committed", ids[2]],
+  ]);
   const committed = await putBlockList(reserved.url, list);
   assert.equal(committed.status, 201);
   assert.match(committed.headers.get("etag") ?? "", /^"0x/);
@@ -153,7 +187,13 @@ test("the block list's order, not the upload order, defines the blob", async () 
 test("a block list naming a block never uploaded is 400 and commits nothing", async () => {
   const reserved = await reserve();
   assert.equal((await putBlock(reserved.url, "known", "bytes")).status, 201);
-  const response = await putBlockList(reserved.url, blockListXml([["Latest", "known"], ["Latest", "unknown"]]));
+  const response = await putBlockList(
+    reserved.url,
+    blockListXml([
+      ["Latest", "known"],
+      ["Latest", "unknown"],
+    ]),
+  );
   await assertAzureError(response, 400, "InvalidBlockList");
   const finalized = await finalize(reserved, "bytes".length);
   assert.equal(finalized.ok, false);
@@ -171,7 +211,8 @@ test("a malformed block list is 400 InvalidXmlDocument", async () => {
     "<BlockList><Latest><Latest>known</Latest></Latest></BlockList>",
     '<!DOCTYPE x [<!ENTITY a "known">]><BlockList><Latest>&a;</Latest></BlockList>',
   ];
-  for (const xml of malformed) await assertAzureError(await putBlockList(reserved.url, xml), 400, "InvalidXmlDocument");
+  for (const xml of malformed)
+    await assertAzureError(await putBlockList(reserved.url, xml), 400, "InvalidXmlDocument");
   assert.equal(await storedPieces(reserved.entryId), 1, "only the staged block");
 });
 
@@ -222,7 +263,10 @@ function rawPut(
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, { method: "PUT", headers }, (response) => {
       response.resume();
-      resolve({ status: response.statusCode ?? 0, code: String(response.headers["x-ms-error-code"]) });
+      resolve({
+        status: response.statusCode ?? 0,
+        code: String(response.headers["x-ms-error-code"]),
+      });
       request.destroy();
     });
     request.on("error", (error) => {
@@ -247,21 +291,34 @@ test("Put Blob and Put Block without Content-Length are 411, and oversized bodie
   });
 
   const oversized = { "x-ms-blob-type": "BlockBlob", "content-length": String(MAX_PUT_BYTES + 1) };
-  assert.deepEqual(await rawPut(reserved.url, oversized, undefined), { status: 413, code: "RequestBodyTooLarge" });
-  assert.deepEqual(await rawPut(blockUrl, { "content-length": String(MAX_PUT_BYTES + 1) }, undefined), {
+  assert.deepEqual(await rawPut(reserved.url, oversized, undefined), {
     status: 413,
     code: "RequestBodyTooLarge",
   });
+  assert.deepEqual(
+    await rawPut(blockUrl, { "content-length": String(MAX_PUT_BYTES + 1) }, undefined),
+    {
+      status: 413,
+      code: "RequestBodyTooLarge",
+    },
+  );
   const listUrl = withQuery(reserved.url, { comp: "blocklist" });
-  assert.deepEqual(await rawPut(listUrl, { "content-length": String(MAX_BLOCK_LIST_BYTES + 1) }, undefined), {
-    status: 413,
-    code: "RequestBodyTooLarge",
-  });
+  assert.deepEqual(
+    await rawPut(listUrl, { "content-length": String(MAX_BLOCK_LIST_BYTES + 1) }, undefined),
+    {
+      status: 413,
+      code: "RequestBodyTooLarge",
+    },
+  );
   assert.equal(await storedPieces(reserved.entryId), 0);
 });
 
 /** Polls until `condition` holds, failing after `timeoutMs`. */
-async function eventually(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function eventually(
+  what: string,
+  condition: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
@@ -279,7 +336,11 @@ test("a client that hangs up mid-body leaves no part, block or temporary file be
   });
   request.on("error", () => undefined);
   request.write(Buffer.alloc(MiB / 2));
-  await eventually("the server starting to store the body", async () => (await temporaryFiles()).length > 0, WAIT_MS);
+  await eventually(
+    "the server starting to store the body",
+    async () => (await temporaryFiles()).length > 0,
+    WAIT_MS,
+  );
   request.destroy();
   const abortLogged = async () => server.logs.some((line) => line.event === "upload_aborted");
   await eventually("the abort being logged", abortLogged, WAIT_MS);
@@ -291,15 +352,30 @@ test("a client that hangs up mid-body leaves no part, block or temporary file be
 test("unknown operations and missing Azure parameters are 400 with Azure's error codes", async () => {
   const reserved = await reserve();
   const badQuery = "InvalidQueryParameterValue";
-  await assertAzureError(await put(withQuery(reserved.url, { comp: "appendblock" }), "x"), 400, badQuery);
+  await assertAzureError(
+    await put(withQuery(reserved.url, { comp: "appendblock" }), "x"),
+    400,
+    badQuery,
+  );
   await assertAzureError(await put(withQuery(reserved.url, { comp: "block" }), "x"), 400, badQuery);
   await assertAzureError(await put(reserved.url, "x"), 400, "MissingRequiredHeader");
-  await assertAzureError(await put(reserved.url, "x", { "x-ms-blob-type": "PageBlob" }), 400, "InvalidHeaderValue");
-  await assertAzureError(await putBlob(reserved.url.replace(/\/\d+\?/, "/not-an-id?"), "x"), 400, badQuery);
+  await assertAzureError(
+    await put(reserved.url, "x", { "x-ms-blob-type": "PageBlob" }),
+    400,
+    "InvalidHeaderValue",
+  );
+  await assertAzureError(
+    await putBlob(reserved.url.replace(/\/\d+\?/, "/not-an-id?"), "x"),
+    400,
+    badQuery,
+  );
   assert.equal(await storedPieces(reserved.entryId), 0);
 });
 
 test("no log line holds a runner token or a signed URL's signature, and no caller mistake logged an error", () => {
   assertNoSecretsLogged(server, [runner.token], signedUrls);
-  assert.deepEqual(server.logs.filter((line) => Number(line.level) >= PINO_ERROR_LEVEL), []);
+  assert.deepEqual(
+    server.logs.filter((line) => Number(line.level) >= PINO_ERROR_LEVEL),
+    [],
+  );
 });

@@ -6,7 +6,11 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { after, before, beforeEach, test } from "node:test";
-import { OctokitGitHubClient, GITHUB_API_VERSION, type WorkflowJob } from "../../src/github/client.js";
+import {
+  OctokitGitHubClient,
+  GITHUB_API_VERSION,
+  type WorkflowJob,
+} from "../../src/github/client.js";
 import { GitHubApiError } from "../../src/github/errors.js";
 import { createLogger } from "../../src/log.js";
 import { runOfJobs, startFakeGitHub, type FakeGitHub } from "../helpers/fake-github.js";
@@ -31,18 +35,34 @@ beforeEach(() => {
   github.tokenLifetimeMs = 60 * 60 * 1000;
 });
 
-function client(privateKey = github.privateKeyPem, timeoutMs = REQUEST_TIMEOUT_MS): OctokitGitHubClient {
-  return new OctokitGitHubClient({ appId: github.appId, privateKey, apiUrl: github.url }, silent, timeoutMs);
+function client(
+  privateKey = github.privateKeyPem,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): OctokitGitHubClient {
+  return new OctokitGitHubClient(
+    { appId: github.appId, privateKey, apiUrl: github.url },
+    silent,
+    timeoutMs,
+  );
 }
 
 async function allJobs(from: OctokitGitHubClient, runId = RUN): Promise<WorkflowJob[]> {
   const jobs: WorkflowJob[] = [];
-  for await (const page of from.runJobs(INSTALLATION, REPOSITORY, runId, new AbortController().signal)) jobs.push(...page);
+  for await (const page of from.runJobs(
+    INSTALLATION,
+    REPOSITORY,
+    runId,
+    new AbortController().signal,
+  ))
+    jobs.push(...page);
   return jobs;
 }
 
 async function failure(promise: Promise<unknown>): Promise<GitHubApiError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   assert.ok(error instanceof GitHubApiError, `expected a GitHubApiError, got ${String(error)}`);
   return error;
 }
@@ -58,7 +78,10 @@ test("every page of a run's jobs is read through the link header, latest attempt
   assert.equal(jobs.length, 230);
   assert.ok(jobs.every((job) => job.runAttempt === 2));
   assert.equal(jobs.at(-1)?.runnerName, "me");
-  assert.deepEqual(github.calls.filter((c) => c.route === "jobs").map((c) => c.query.page ?? "1"), ["1", "2", "3"]);
+  assert.deepEqual(
+    github.calls.filter((c) => c.route === "jobs").map((c) => c.query.page ?? "1"),
+    ["1", "2", "3"],
+  );
 });
 
 test("one installation token serves many calls, and every call pins the API version", async () => {
@@ -71,7 +94,11 @@ test("one installation token serves many calls, and every call pins the API vers
   assert.equal(github.count("access_tokens"), 1);
   assert.ok(github.calls.every((c) => c.apiVersion === GITHUB_API_VERSION));
   assert.equal(github.calls.find((c) => c.route === "access_tokens")?.authorization, "jwt");
-  assert.ok(github.calls.filter((c) => c.route !== "access_tokens").every((c) => c.authorization === "token"));
+  assert.ok(
+    github.calls
+      .filter((c) => c.route !== "access_tokens")
+      .every((c) => c.authorization === "token"),
+  );
 });
 
 test("a token close to its expiry is replaced before use", async () => {
@@ -114,10 +141,16 @@ test("after a rate-limited answer, no request is sent until GitHub's reset time"
 
 test("a 403 without rate-limit signs is an ordinary error, not a pause", async () => {
   github.addRun(REPOSITORY, RUN, runOfJobs(RUN, 2));
-  github.fail("repository", { status: 403, message: "Resource not accessible by integration", times: 1 });
+  github.fail("repository", {
+    status: 403,
+    message: "Resource not accessible by integration",
+    times: 1,
+  });
   const shared = client();
 
-  const error = await failure(shared.repository(INSTALLATION, REPOSITORY, new AbortController().signal));
+  const error = await failure(
+    shared.repository(INSTALLATION, REPOSITORY, new AbortController().signal),
+  );
   await shared.repository(INSTALLATION, REPOSITORY, new AbortController().signal);
 
   assert.equal(error.kind, "http");
@@ -143,7 +176,8 @@ test("an aborted walk reports the abort, not a GitHub failure", async () => {
   setTimeout(() => controller.abort(new Error("budget")), ABORT_AFTER_MS);
 
   const walk = (async () => {
-    for await (const page of client().runJobs(INSTALLATION, REPOSITORY, RUN, controller.signal)) void page;
+    for await (const page of client().runJobs(INSTALLATION, REPOSITORY, RUN, controller.signal))
+      void page;
   })();
   const error = await failure(walk);
 

@@ -2,7 +2,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { GitHubApiError } from "../../src/github/errors.js";
-import { DEFAULT_RATE_LIMIT_WAIT_MS, RateLimitGate, rateLimitOf } from "../../src/github/rate-limit.js";
+import {
+  DEFAULT_RATE_LIMIT_WAIT_MS,
+  RateLimitGate,
+  rateLimitOf,
+} from "../../src/github/rate-limit.js";
 
 const INSTALLATION = 7;
 const BLOCK_MS = 50;
@@ -10,7 +14,10 @@ const GENEROUS_BUDGET_MS = 10_000;
 const never = new AbortController().signal;
 
 async function refusal(promise: Promise<unknown>): Promise<GitHubApiError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   assert.ok(error instanceof GitHubApiError);
   return error;
 }
@@ -21,7 +28,9 @@ test("when a block ends one request goes first, and the others wait for its answ
   gate.block(INSTALLATION, { untilMs: now + BLOCK_MS, stated: true }, now);
   const released: ((ok: boolean) => void)[] = [];
   const turns = Array.from({ length: 3 }, () =>
-    gate.turn(INSTALLATION, now + GENEROUS_BUDGET_MS, never).then((answered) => released.push(answered)),
+    gate
+      .turn(INSTALLATION, now + GENEROUS_BUDGET_MS, never)
+      .then((answered) => released.push(answered)),
   );
 
   await Promise.race(turns);
@@ -44,7 +53,10 @@ test("a block that ends after the caller's deadline, or names no end, is refused
   const unstated = await refusal(gate.turn(INSTALLATION + 1, now + GENEROUS_BUDGET_MS, never));
   const noBudget = await refusal(gate.turn(INSTALLATION, undefined, never));
 
-  assert.deepEqual([late.kind, unstated.kind, noBudget.kind], ["rate_limited", "rate_limited", "rate_limited"]);
+  assert.deepEqual(
+    [late.kind, unstated.kind, noBudget.kind],
+    ["rate_limited", "rate_limited", "rate_limited"],
+  );
   assert.equal(late.retryAt, now + GENEROUS_BUDGET_MS);
 });
 
@@ -64,9 +76,17 @@ test("which answers are limits, and whether GitHub stated their end", () => {
   const now = 1_000_000;
   const resetSeconds = 2000;
 
-  assert.deepEqual(rateLimitOf(429, { "retry-after": "3" }, "", now), { untilMs: now + 3000, stated: true });
+  assert.deepEqual(rateLimitOf(429, { "retry-after": "3" }, "", now), {
+    untilMs: now + 3000,
+    stated: true,
+  });
   assert.deepEqual(
-    rateLimitOf(403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(resetSeconds) }, "", now),
+    rateLimitOf(
+      403,
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(resetSeconds) },
+      "",
+      now,
+    ),
     { untilMs: resetSeconds * 1000, stated: true },
   );
   assert.deepEqual(rateLimitOf(403, {}, "You have exceeded a secondary rate limit", now), {

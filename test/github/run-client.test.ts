@@ -34,26 +34,50 @@ test("a run attempt is asked by number and read with its event and head reposito
 
   const run = await client.runAttempt(INSTALLATION, REPOSITORY, RUN, 2, signal());
 
-  assert.deepEqual([run.id, run.runAttempt, run.event, run.headRepository], [RUN, 2, "pull_request", "mallory/app"]);
+  assert.deepEqual(
+    [run.id, run.runAttempt, run.event, run.headRepository],
+    [RUN, 2, "pull_request", "mallory/app"],
+  );
   assert.equal(github.calls.at(-1)?.path, `/repos/${REPOSITORY}/actions/runs/${RUN}/attempts/2`);
 });
 
 test("pull requests are listed by head in every state", async () => {
-  const pull = { number: 9, head: "mallory:main", headSha: HEAD_SHA, baseRef: "main", baseRepository: REPOSITORY };
+  const pull = {
+    number: 9,
+    head: "mallory:main",
+    headSha: HEAD_SHA,
+    baseRef: "main",
+    baseRepository: REPOSITORY,
+  };
   github.addPull(REPOSITORY, pull);
 
   const pulls = await client.pullRequestsByHead(INSTALLATION, REPOSITORY, "mallory:main", signal());
 
-  assert.deepEqual(pulls, [{ number: 9, headSha: HEAD_SHA, baseRef: "main", baseRepository: REPOSITORY }]);
-  assert.deepEqual(github.calls.at(-1)?.query, { head: "mallory:main", state: "all", per_page: "100" });
+  assert.deepEqual(pulls, [
+    { number: 9, headSha: HEAD_SHA, baseRef: "main", baseRepository: REPOSITORY },
+  ]);
+  assert.deepEqual(github.calls.at(-1)?.query, {
+    head: "mallory:main",
+    state: "all",
+    per_page: "100",
+  });
 });
 
 test("a ref with slashes in its name is found, an absent one is false, a 500 throws", async () => {
   github.addRef(REPOSITORY, "refs/heads/feature/deep/x");
 
-  assert.equal(await client.refExists(INSTALLATION, REPOSITORY, "refs/heads/feature/deep/x", signal()), true);
+  assert.equal(
+    await client.refExists(INSTALLATION, REPOSITORY, "refs/heads/feature/deep/x", signal()),
+    true,
+  );
   assert.equal(github.calls.at(-1)?.path, `/repos/${REPOSITORY}/git/ref/heads/feature/deep/x`);
-  assert.equal(await client.refExists(INSTALLATION, REPOSITORY, "refs/tags/feature/deep/x", signal()), false);
+  assert.equal(
+    await client.refExists(INSTALLATION, REPOSITORY, "refs/tags/feature/deep/x", signal()),
+    false,
+  );
   github.fail("git_ref", { status: 500, times: 1 });
-  await assert.rejects(client.refExists(INSTALLATION, REPOSITORY, "refs/heads/main", signal()), GitHubApiError);
+  await assert.rejects(
+    client.refExists(INSTALLATION, REPOSITORY, "refs/heads/main", signal()),
+    GitHubApiError,
+  );
 });

@@ -16,7 +16,10 @@ const RUN = {
   head_repository: { full_name: "mallory/app" },
   repository: { full_name: "octo/app" },
   pull_requests: [
-    { number: 7, base: { ref: "dev", repo: { id: 1, url: "https://ghe.example/api/v3/repos/octo/app" } } },
+    {
+      number: 7,
+      base: { ref: "dev", repo: { id: 1, url: "https://ghe.example/api/v3/repos/octo/app" } },
+    },
     { number: 8, base: { ref: "main", repo: { id: 2, name: "app" } } },
   ],
 };
@@ -40,9 +43,12 @@ test("a run without an event or attempt, or with pull_requests that is not a lis
     { ...RUN, run_attempt: "2" },
     { ...RUN, pull_requests: {} },
   ]) {
-    assert.throws(() => parseWorkflowRun(broken), (error: unknown) => {
-      return error instanceof GitHubApiError && error.kind === "bad_response";
-    });
+    assert.throws(
+      () => parseWorkflowRun(broken),
+      (error: unknown) => {
+        return error instanceof GitHubApiError && error.kind === "bad_response";
+      },
+    );
   }
 });
 
@@ -51,6 +57,8 @@ test("a pull request list gives each head commit and base repository", () => {
     { number: 3, head: { sha: "abc" }, base: { ref: "main", repo: { full_name: "octo/app" } } },
   ]);
 
-  assert.deepEqual(pulls, [{ number: 3, headSha: "abc", baseRef: "main", baseRepository: "octo/app" }]);
+  assert.deepEqual(pulls, [
+    { number: 3, headSha: "abc", baseRef: "main", baseRepository: "octo/app" },
+  ]);
   assert.throws(() => parsePullRequestList({ items: [] }), GitHubApiError);
 });

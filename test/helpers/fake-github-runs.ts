@@ -104,7 +104,11 @@ export function runStatus(jobs: { run_attempt: number; status: string }[]): stri
 }
 
 /** A run as "list workflow runs for a repository" shows it. */
-export function runListBody(repository: string, runId: number, jobs: { run_attempt: number; status: string }[]) {
+export function runListBody(
+  repository: string,
+  runId: number,
+  jobs: { run_attempt: number; status: string }[],
+) {
   return {
     id: runId,
     run_attempt: Math.max(...jobs.map((job) => job.run_attempt), 1),

@@ -189,10 +189,17 @@ export class FakeGitHub {
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (res.destroyed) return;
     const answer = fault?.status
-      ? { status: fault.status, body: { message: fault.message ?? faultMessage(fault.status) }, headers: fault.headers ?? {} }
+      ? {
+          status: fault.status,
+          body: { message: fault.message ?? faultMessage(fault.status) },
+          headers: fault.headers ?? {},
+        }
       : await this.answer(route, req, url);
     call.status = answer.status;
-    res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", ...answer.headers });
+    res.writeHead(answer.status, {
+      "content-type": "application/json; charset=utf-8",
+      ...answer.headers,
+    });
     res.end(JSON.stringify(answer.body));
   }
 
@@ -215,7 +222,13 @@ export class FakeGitHub {
       const known = this.repositories.get(repository);
       if (!known) return error(404, "Not Found");
       const [owner, name] = repository.split("/");
-      return ok({ id: 1, name, full_name: repository, owner: { login: owner }, default_branch: known.defaultBranch });
+      return ok({
+        id: 1,
+        name,
+        full_name: repository,
+        owner: { login: owner },
+        default_branch: known.defaultBranch,
+      });
     }
     if (route === "jobs") return this.jobs(repository, Number(parts[6]), url);
     if (route === "runs") return this.runList(repository, url);
@@ -240,12 +253,21 @@ export class FakeGitHub {
     const jwt = /^bearer (.+)$/i.exec(authorization ?? "")?.[1];
     if (!jwt) return error(401, "A JSON web token could not be decoded");
     try {
-      const { payload } = await jwtVerify(jwt, this.publicKey, { algorithms: ["RS256"], issuer: this.appId });
+      const { payload } = await jwtVerify(jwt, this.publicKey, {
+        algorithms: ["RS256"],
+        issuer: this.appId,
+      });
       const now = Math.floor(Date.now() / 1000);
       if (typeof payload.iat !== "number" || payload.iat > now + CLOCK_SKEW_SECONDS) {
-        return error(401, "'Issued at' claim ('iat') must be an Integer representing a time in the past");
+        return error(
+          401,
+          "'Issued at' claim ('iat') must be an Integer representing a time in the past",
+        );
       }
-      if (typeof payload.exp !== "number" || payload.exp - now > MAX_JWT_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
+      if (
+        typeof payload.exp !== "number" ||
+        payload.exp - now > MAX_JWT_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS
+      ) {
         return error(401, "'Expiration time' claim ('exp') is too far in the future");
       }
     } catch (failure) {
@@ -255,7 +277,11 @@ export class FakeGitHub {
     this.issuedTokens.push(token);
     const expiresAt = new Date(Date.now() + this.tokenLifetimeMs).toISOString();
     const permissions = { actions: "read", metadata: "read" };
-    return { status: 201, headers: {}, body: { token, expires_at: expiresAt, permissions, repository_selection: "all" } };
+    return {
+      status: 201,
+      headers: {},
+      body: { token, expires_at: expiresAt, permissions, repository_selection: "all" },
+    };
   }
 
   private tokenValid(authorization: string | undefined): boolean {
@@ -276,7 +302,10 @@ export class FakeGitHub {
   private runList(repository: string, url: URL): Answer {
     const status = url.searchParams.get("status");
     const runs = [...this.runs.entries()]
-      .filter(([, run]) => run.repository === repository && (status === null || runStatus(run.jobs) === status))
+      .filter(
+        ([, run]) =>
+          run.repository === repository && (status === null || runStatus(run.jobs) === status),
+      )
       .sort(([a], [b]) => b - a);
     const { slice, headers } = paged(url, runs);
     const body = slice.map(([id, run]) => runListBody(repository, id, run.jobs));
@@ -288,9 +317,16 @@ export class FakeGitHub {
     const run = this.runs.get(runId);
     if (!run || run.repository !== repository) return error(404, "Not Found");
     const latest = Math.max(...run.jobs.map((job) => job.run_attempt), 1);
-    const jobs = url.searchParams.get("filter") === "all" ? run.jobs : run.jobs.filter((job) => job.run_attempt === latest);
+    const jobs =
+      url.searchParams.get("filter") === "all"
+        ? run.jobs
+        : run.jobs.filter((job) => job.run_attempt === latest);
     const { slice, headers } = paged(url, jobs);
-    return { status: 200, headers, body: { total_count: jobs.length, jobs: slice.map((job) => jobBody(repository, job)) } };
+    return {
+      status: 200,
+      headers,
+      body: { total_count: jobs.length, jobs: slice.map((job) => jobBody(repository, job)) },
+    };
   }
 }
 
@@ -333,9 +369,11 @@ interface Answer {
 }
 
 function routeOf(method: string, pathname: string): FakeRoute {
-  if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(pathname)) return "access_tokens";
+  if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(pathname))
+    return "access_tokens";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+$/.test(pathname)) return "repository";
-  if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/jobs$/.test(pathname)) return "jobs";
+  if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/jobs$/.test(pathname))
+    return "jobs";
   if (method === "GET" && /^\/repos\/[^/]+\/[^/]+\/actions\/runs$/.test(pathname)) return "runs";
   const attempt = /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/attempts\/\d+$/;
   if (method === "GET" && attempt.test(pathname)) return "run_attempt";
@@ -359,7 +397,10 @@ function authorizationKind(value: string | undefined): FakeCall["authorization"]
 
 /** The page of `items` the query asks for, with GitHub's `link` header when there are more. */
 function paged<T>(url: URL, items: T[]): { slice: T[]; headers: Record<string, string> } {
-  const perPage = Math.min(Number(url.searchParams.get("per_page") ?? DEFAULT_PER_PAGE), MAX_PER_PAGE);
+  const perPage = Math.min(
+    Number(url.searchParams.get("per_page") ?? DEFAULT_PER_PAGE),
+    MAX_PER_PAGE,
+  );
   const page = Number(url.searchParams.get("page") ?? 1);
   const lastPage = Math.max(1, Math.ceil(items.length / perPage));
   const headers: Record<string, string> = {};
@@ -410,7 +451,11 @@ function ok(body: unknown): Answer {
 }
 
 function error(status: number, message: string): Answer {
-  return { status, headers: {}, body: { message, documentation_url: "https://docs.github.com/rest" } };
+  return {
+    status,
+    headers: {},
+    body: { message, documentation_url: "https://docs.github.com/rest" },
+  };
 }
 
 function faultMessage(status: number): string {

@@ -24,7 +24,11 @@ export interface TestServer {
   logs: Record<string, unknown>[];
   /** The raw text of every log line, for greps (a secret must appear in none). */
   rawLogs: string[];
-  registerRunner(name: string, repository: string | null, installationId?: number): Promise<{ runner: Runner; token: string }>;
+  registerRunner(
+    name: string,
+    repository: string | null,
+    installationId?: number,
+  ): Promise<{ runner: Runner; token: string }>;
   /**
    * Posts the signed workflow_run and push webhooks of the job's run (unless `spec.run` is
    * null), then its workflow_job webhook; returns the first status that is not 200, else 200.
@@ -72,7 +76,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     rawLogs,
     async registerRunner(name, repository, installationId = 1) {
       const runner = await server.services.runners.register({ name, repository, installationId });
-      const token = await mintRunnerToken(server.services.secrets.tokenSecret, { runnerId: runner.id });
+      const token = await mintRunnerToken(server.services.secrets.tokenSecret, {
+        runnerId: runner.id,
+      });
       return { runner, token };
     },
     async jobEvent(spec) {

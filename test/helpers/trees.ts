@@ -18,7 +18,10 @@ export async function writeSmallFiles(root: string, count: number): Promise<void
   for (let i = 0; i < count; i += 1) {
     const dir = path.join(root, `pkg-${i % 37}`, `mod-${i % 11}`);
     await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, `file-${i}.txt`), `${i}:${randomBytes(64 + (i % 200)).toString("hex")}\n`);
+    await writeFile(
+      path.join(dir, `file-${i}.txt`),
+      `${i}:${randomBytes(64 + (i % 200)).toString("hex")}\n`,
+    );
   }
 }
 
@@ -52,7 +55,10 @@ export async function digestTree(root: string): Promise<Map<string, string>> {
 
 export async function digestFile(file: string): Promise<string> {
   const info = await stat(file);
-  if (info.size < 1024 * 1024) return createHash("sha256").update(await readFile(file)).digest("hex");
+  if (info.size < 1024 * 1024)
+    return createHash("sha256")
+      .update(await readFile(file))
+      .digest("hex");
   const hash = createHash("sha256");
   await pipeline(createReadStream(file), hash);
   return hash.digest("hex");

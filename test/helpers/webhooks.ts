@@ -101,7 +101,8 @@ export function runWebhooksOf(spec: JobSpec): Hook[] {
   if (!spec.run?.withoutWorkflowRun) {
     hooks.push({ event: "workflow_run", payload: workflowRunPayload(run, spec.run) });
   }
-  for (const ref of pushedRefs(run, spec.run)) hooks.push({ event: "push", payload: pushPayload(run, ref) });
+  for (const ref of pushedRefs(run, spec.run))
+    hooks.push({ event: "push", payload: pushPayload(run, ref) });
   return hooks;
 }
 

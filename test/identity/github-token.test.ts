@@ -31,7 +31,9 @@ before(async () => {
   ({ privateKey: otherKey } = await generateKeyPair("RS256"));
   jwks = createServer((_request, response) => {
     jwksFetches += 1;
-    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [published] }));
+    response
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ keys: [published] }));
   });
   await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
   jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks`;
@@ -64,8 +66,16 @@ let nextRunId = 70_000;
 /** A token shaped like GitHub's: `ac` as a JSON string, the repository and run id as claims. */
 async function githubToken(spec: TokenSpec = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const ac = (spec.scopes ?? [["refs/heads/main", 3]]).map(([Scope, Permission]) => ({ Scope, Permission }));
-  return new SignJWT({ ac: JSON.stringify(ac), repository: REPOSITORY, run_id: String(nextRunId++), ...spec.claims })
+  const ac = (spec.scopes ?? [["refs/heads/main", 3]]).map(([Scope, Permission]) => ({
+    Scope,
+    Permission,
+  }));
+  return new SignJWT({
+    ac: JSON.stringify(ac),
+    repository: REPOSITORY,
+    run_id: String(nextRunId++),
+    ...spec.claims,
+  })
     .setProtectedHeader({ alg: spec.alg ?? "RS256", kid: spec.kid ?? KID, typ: "JWT" })
     .setIssuer(spec.issuer ?? ISSUER)
     .setIssuedAt(now)
@@ -88,29 +98,45 @@ async function save(token: string, key: string): Promise<void> {
     body: bytes,
   });
   assert.equal(put.status, 201);
-  const finalized = await call(token, "FinalizeCacheEntryUpload", { key, version: VERSION, size_bytes: String(bytes.length) });
+  const finalized = await call(token, "FinalizeCacheEntryUpload", {
+    key,
+    version: VERSION,
+    size_bytes: String(bytes.length),
+  });
   assert.equal(finalized.json.ok, true, JSON.stringify(finalized.json));
 }
 
-const lookup = (token: string, key: string) => call(token, "GetCacheEntryDownloadURL", { key, version: VERSION });
+const lookup = (token: string, key: string) =>
+  call(token, "GetCacheEntryDownloadURL", { key, version: VERSION });
 
 test("a GitHub token saves to its writable scope and reads its scopes in token order", async () => {
   const onMain = await githubToken({ scopes: [["refs/heads/main", 3]] });
   await save(onMain, "gh-shared");
-  const onFeature = await githubToken({ scopes: [["refs/heads/feature", 3], ["refs/heads/main", 1]] });
+  const onFeature = await githubToken({
+    scopes: [
+      ["refs/heads/feature", 3],
+      ["refs/heads/main", 1],
+    ],
+  });
   await save(onFeature, "gh-feature-only");
 
   assert.equal((await lookup(onFeature, "gh-shared")).json.matched_key, "gh-shared");
   assert.equal((await lookup(onFeature, "gh-feature-only")).json.ok, true);
   assert.equal((await lookup(onMain, "gh-feature-only")).json.ok, false);
   const entry = await server.server.services.db
-    .selectFrom("cache_entries").select(["scope", "repository"]).where("key", "=", "gh-feature-only").executeTakeFirst();
+    .selectFrom("cache_entries")
+    .select(["scope", "repository"])
+    .where("key", "=", "gh-feature-only")
+    .executeTakeFirst();
   assert.deepEqual(entry, { scope: "refs/heads/feature", repository: REPOSITORY });
 });
 
 test("a token without a write bit may read but not save", async () => {
   const readOnly = await githubToken({ scopes: [["refs/heads/main", 1]] });
-  const created = await call(readOnly, "CreateCacheEntry", { key: "gh-read-only", version: VERSION });
+  const created = await call(readOnly, "CreateCacheEntry", {
+    key: "gh-read-only",
+    version: VERSION,
+  });
 
   assert.equal(created.status, 200);
   assert.notEqual(created.json.ok, true);
@@ -120,20 +146,47 @@ test("a token without a write bit may read but not save", async () => {
 
 test("runner tokens keep working beside GitHub tokens", async () => {
   const runner = await runnerOnBranch(server, "runner-beside", "octo/runner-repo", "main");
-  const created = await call(runner.token, "CreateCacheEntry", { key: "runner-key", version: VERSION });
+  const created = await call(runner.token, "CreateCacheEntry", {
+    key: "runner-key",
+    version: VERSION,
+  });
 
   assert.equal(created.json.ok, true, JSON.stringify(created.json));
 });
 
 const refusals: [string, () => Promise<string>, RegExp][] = [
-  ["an HS256 token", () => githubToken({ alg: "HS256", signWith: new TextEncoder().encode("s".repeat(32)) }), /must be signed with RS256/],
+  [
+    "an HS256 token",
+    () => githubToken({ alg: "HS256", signWith: new TextEncoder().encode("s".repeat(32)) }),
+    /must be signed with RS256/,
+  ],
   ["an unsigned (alg none) token", async () => unsigned(), /must be signed with RS256/],
-  ["a token of another issuer", () => githubToken({ issuer: "https://someone-else.test" }), /another issuer/],
-  ["an expired token", () => githubToken({ expiresAt: Math.floor(Date.now() / 1000) - HOUR_S }), /has expired/],
-  ["a token not valid yet", () => githubToken({ notBefore: Math.floor(Date.now() / 1000) + HOUR_S }), /not valid yet/],
+  [
+    "a token of another issuer",
+    () => githubToken({ issuer: "https://someone-else.test" }),
+    /another issuer/,
+  ],
+  [
+    "an expired token",
+    () => githubToken({ expiresAt: Math.floor(Date.now() / 1000) - HOUR_S }),
+    /has expired/,
+  ],
+  [
+    "a token not valid yet",
+    () => githubToken({ notBefore: Math.floor(Date.now() / 1000) + HOUR_S }),
+    /not valid yet/,
+  ],
   ["a token with an unknown kid", () => githubToken({ kid: "retired-key" }), /key \(kid\)/],
-  ["a token signed with another key", () => githubToken({ signWith: otherKey }), /signature does not verify/],
-  ["a token without the repository claim", () => githubToken({ claims: { repository: undefined } }), /claim "repository"/],
+  [
+    "a token signed with another key",
+    () => githubToken({ signWith: otherKey }),
+    /signature does not verify/,
+  ],
+  [
+    "a token without the repository claim",
+    () => githubToken({ claims: { repository: undefined } }),
+    /claim "repository"/,
+  ],
   ["a token whose ac is not JSON", () => githubToken({ claims: { ac: "[{" } }), /claim "ac"/],
 ];
 
@@ -152,7 +205,12 @@ for (const [what, make, message] of refusals) {
 function unsigned(): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const now = Math.floor(Date.now() / 1000);
-  const claims = { iss: ISSUER, exp: now + HOUR_S, repository: REPOSITORY, ac: '[{"Scope":"refs/heads/main","Permission":3}]' };
+  const claims = {
+    iss: ISSUER,
+    exp: now + HOUR_S,
+    repository: REPOSITORY,
+    ac: '[{"Scope":"refs/heads/main","Permission":3}]',
+  };
   return `${encode({ alg: "none", typ: "JWT" })}.${encode(claims)}.`;
 }
 
@@ -164,8 +222,20 @@ test("keys are fetched once and reused across calls", async () => {
 });
 
 /** Tells the server, by webhook, that run `runId` of `repository` has a job on `branch`. */
-async function recordRun(runId: number, repository: string, branch: string, action: "in_progress" | "completed") {
-  const status = await server.jobEvent({ action, jobId: runId + 1, runId, repository, headBranch: branch, runnerName: "any-runner" });
+async function recordRun(
+  runId: number,
+  repository: string,
+  branch: string,
+  action: "in_progress" | "completed",
+) {
+  const status = await server.jobEvent({
+    action,
+    jobId: runId + 1,
+    runId,
+    repository,
+    headBranch: branch,
+    runnerName: "any-runner",
+  });
   assert.equal(status, 200);
 }
 
@@ -175,17 +245,25 @@ test("a token for a run the webhook places in another repository is refused and 
   const token = await githubToken({ claims: { run_id: String(runId) } });
 
   assert.equal((await lookup(token, "gh-shared")).json.ok, false);
-  const logged = server.logs.find((line) => line.event === "github_token_disagrees" && line.run === runId);
+  const logged = server.logs.find(
+    (line) => line.event === "github_token_disagrees" && line.run === runId,
+  );
   assert.match(String(logged?.reason), /belongs to octo\/elsewhere/);
 });
 
 test("a token writing another branch than its run's is refused", async () => {
   const runId = 91_002;
   await recordRun(runId, REPOSITORY, "main", "in_progress");
-  const token = await githubToken({ scopes: [["refs/heads/other", 3]], claims: { run_id: String(runId) } });
+  const token = await githubToken({
+    scopes: [["refs/heads/other", 3]],
+    claims: { run_id: String(runId) },
+  });
   const created = await call(token, "CreateCacheEntry", { key: "gh-mismatch", version: VERSION });
 
-  assert.match(String(created.json.message), /^cache write denied: GitHub token and webhook disagree/);
+  assert.match(
+    String(created.json.message),
+    /^cache write denied: GitHub token and webhook disagree/,
+  );
 });
 
 test("a token for a run whose jobs have all completed is worth nothing", async () => {
@@ -205,7 +283,10 @@ test("a JWKS that cannot be reached is a 503, not a refusal of the token", async
     GHA_CACHE_GITHUB_TOKEN_REPOSITORY_CLAIM: "repository",
   });
   try {
-    const answer = await twirp(unreachable.url, await githubToken(), "GetCacheEntryDownloadURL", { key: "k", version: VERSION });
+    const answer = await twirp(unreachable.url, await githubToken(), "GetCacheEntryDownloadURL", {
+      key: "k",
+      version: VERSION,
+    });
     assert.equal(answer.status, 503);
     assert.match(String(answer.json.msg), /JWKS .* could not be fetched/);
   } finally {

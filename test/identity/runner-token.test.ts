@@ -39,7 +39,10 @@ after(async () => {
 });
 
 /** Tries to reserve an entry with `token`; returns the status and message. */
-async function reserveWith(token: string, key: string): Promise<{ status: number; message: string }> {
+async function reserveWith(
+  token: string,
+  key: string,
+): Promise<{ status: number; message: string }> {
   const response = await fetch(`${server.url}/_apis/artifactcache/caches`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -77,7 +80,11 @@ describe("runner token attacks", () => {
   });
 
   test("an unsigned token (alg none) is refused", async () => {
-    const token = new UnsecuredJWT({}).setSubject(runnerId).setIssuer(ISSUER).setAudience(AUDIENCE).encode();
+    const token = new UnsecuredJWT({})
+      .setSubject(runnerId)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .encode();
     await assertRefused(token, "alg-none", /HS256|malformed/);
   });
 
@@ -120,7 +127,9 @@ describe("runner token attacks", () => {
 
   test("a genuine token for a runner that does not exist is refused", async () => {
     const secret = server.server.services.secrets.tokenSecret;
-    const token = await mintRunnerToken(secret, { runnerId: "00000000-0000-4000-8000-000000000000" });
+    const token = await mintRunnerToken(secret, {
+      runnerId: "00000000-0000-4000-8000-000000000000",
+    });
     await assertRefused(token, "unknown-runner", /not registered/);
   });
 

@@ -75,7 +75,9 @@ test("no secret, token or signature appears in the server's output", async () =>
     const job = workflowJobPayload(spec);
     assert.equal(await sendWebhook(server.url, WEBHOOK_SECRET, "workflow_job", job), 200);
     assert.equal(
-      await sendWebhook(server.url, WEBHOOK_SECRET, "workflow_job", job, { signature: "sha256=00" }),
+      await sendWebhook(server.url, WEBHOOK_SECRET, "workflow_job", job, {
+        signature: "sha256=00",
+      }),
       401,
     );
 
@@ -98,11 +100,16 @@ test("no secret, token or signature appears in the server's output", async () =>
     const v1 = await fetch(
       `${server.url}/_apis/artifactcache/cache?keys=${entry.key}&version=${entry.version}`,
       {
-        headers: { authorization: `Bearer ${token}`, accept: "application/json;api-version=6.0-preview.1" },
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: "application/json;api-version=6.0-preview.1",
+        },
       },
     );
     assert.equal(v1.status, 200);
-    const archiveLocation = String(((await v1.json()) as { archiveLocation?: string }).archiveLocation);
+    const archiveLocation = String(
+      ((await v1.json()) as { archiveLocation?: string }).archiveLocation,
+    );
 
     const found = await twirp(server.url, token, "GetCacheEntryDownloadURL", entry);
     const downloadUrl = String(found.signed_download_url);

@@ -97,7 +97,10 @@ test("a service that is down costs one warning line and exit 0", async () => {
 
   assert.equal(run.code, 0);
   assert.equal(run.stdout, "");
-  assert.match(run.stderr, /^gha-cache job-started hook: the cache service could not be reached .*\n$/);
+  assert.match(
+    run.stderr,
+    /^gha-cache job-started hook: the cache service could not be reached .*\n$/,
+  );
   assert.ok(!run.stderr.includes(token));
 });
 
@@ -105,7 +108,10 @@ test("a refused report (a bad token) is one warning with the status, and exit 0"
   const run = await runHook(jobEnv(`${server.url}/r/not-a-token/`));
 
   assert.equal(run.code, 0);
-  assert.match(run.stderr, /^gha-cache job-started hook: the cache service answered HTTP 401; .*\n$/);
+  assert.match(
+    run.stderr,
+    /^gha-cache job-started hook: the cache service answered HTTP 401; .*\n$/,
+  );
   assert.ok(!run.stderr.includes("not-a-token"));
 });
 
@@ -113,7 +119,11 @@ for (const [what, change, message] of [
   ["no cache URL", { CUSTOM_ACTIONS_CACHE_URL: "" }, /CUSTOM_ACTIONS_CACHE_URL is not set/],
   ["no run id", { GITHUB_RUN_ID: "" }, /GITHUB_RUN_ID is missing or not a number/],
   ["a run id that is not a number", { GITHUB_RUN_ID: "12; rm -rf /" }, /GITHUB_RUN_ID is missing/],
-  ["a repository with a quote", { GITHUB_REPOSITORY: 'octo/"x' }, /GITHUB_REPOSITORY has characters/],
+  [
+    "a repository with a quote",
+    { GITHUB_REPOSITORY: 'octo/"x' },
+    /GITHUB_REPOSITORY has characters/,
+  ],
 ] as const) {
   test(`${what}: one warning line and exit 0, nothing sent`, async () => {
     const before = server.logs.length;

@@ -27,15 +27,26 @@ async function storedHint() {
 }
 
 test("a valid report is stored as the runner's hint and answered 202", async () => {
-  const answer = await reportJobStart(server, token, { repository: REPOSITORY, run_id: 123, run_attempt: 2 });
+  const answer = await reportJobStart(server, token, {
+    repository: REPOSITORY,
+    run_id: 123,
+    run_attempt: 2,
+  });
 
   assert.equal(answer.status, 202);
   const hint = await storedHint();
-  assert.deepEqual({ ...hint, at: undefined }, { repository: REPOSITORY, runId: 123, runAttempt: 2, at: undefined });
+  assert.deepEqual(
+    { ...hint, at: undefined },
+    { repository: REPOSITORY, runId: 123, runAttempt: 2, at: undefined },
+  );
 });
 
 test("run ids given as strings, as the hook's environment has them, are accepted", async () => {
-  const answer = await reportJobStart(server, token, { repository: REPOSITORY, run_id: "456", run_attempt: "1" });
+  const answer = await reportJobStart(server, token, {
+    repository: REPOSITORY,
+    run_id: "456",
+    run_attempt: "1",
+  });
 
   assert.equal(answer.status, 202);
   assert.equal((await storedHint())?.runId, 456);
@@ -50,12 +61,32 @@ test("a report without the runner token is a 401", async () => {
 for (const [what, body, message] of [
   ["a body that is not an object", [1, 2], /JSON object/],
   ["a missing repository", { run_id: 1 }, /repository must be owner\/name/],
-  ["a repository that is not owner/name", { repository: "no-slash", run_id: 1 }, /repository must be owner\/name/],
+  [
+    "a repository that is not owner/name",
+    { repository: "no-slash", run_id: 1 },
+    /repository must be owner\/name/,
+  ],
   ["a missing run id", { repository: REPOSITORY }, /run_id must be a positive whole number/],
-  ["a negative run id", { repository: REPOSITORY, run_id: -5 }, /run_id must be a positive whole number/],
-  ["a run id that is not a number", { repository: REPOSITORY, run_id: "12abc" }, /run_id must be a positive whole number/],
-  ["a run attempt of zero", { repository: REPOSITORY, run_id: 1, run_attempt: 0 }, /run_attempt must be a positive whole number/],
-  ["another repository than the runner's", { repository: "evil/fork", run_id: 1 }, /not this runner's repository/],
+  [
+    "a negative run id",
+    { repository: REPOSITORY, run_id: -5 },
+    /run_id must be a positive whole number/,
+  ],
+  [
+    "a run id that is not a number",
+    { repository: REPOSITORY, run_id: "12abc" },
+    /run_id must be a positive whole number/,
+  ],
+  [
+    "a run attempt of zero",
+    { repository: REPOSITORY, run_id: 1, run_attempt: 0 },
+    /run_attempt must be a positive whole number/,
+  ],
+  [
+    "another repository than the runner's",
+    { repository: "evil/fork", run_id: 1 },
+    /not this runner's repository/,
+  ],
 ] as const) {
   test(`${what} is a 400 and stores nothing`, async () => {
     const before = await storedHint();

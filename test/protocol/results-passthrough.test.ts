@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type Server,
+} from "node:http";
 import { after, before, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { MiB } from "../../src/config.js";
@@ -38,14 +43,23 @@ before(async () => {
       response.end(gzipSync('{"zipped":true}'));
       return;
     }
-    response.writeHead(UPSTREAM_STATUS, { "content-type": "application/octet-stream", "x-upstream": "fake" });
+    response.writeHead(UPSTREAM_STATUS, {
+      "content-type": "application/octet-stream",
+      "x-upstream": "fake",
+    });
     request.on("data", (chunk: Buffer) => {
       hash.update(chunk);
       bytes += chunk.length;
       response.write(chunk);
     });
     request.on("end", () => {
-      received.push({ method: request.method ?? "", url: request.url ?? "", headers: request.headers, bytes, sha256: hash.digest("hex") });
+      received.push({
+        method: request.method ?? "",
+        url: request.url ?? "",
+        headers: request.headers,
+        bytes,
+        sha256: hash.digest("hex"),
+      });
       response.end();
     });
   });
@@ -65,7 +79,11 @@ test("a large artifact body streams to the upstream and back byte-exact, with st
   const body = randomBytes(LARGE_BODY_BYTES);
   const answer = await fetch(`${server.url}${ARTIFACT_SERVICE}/CreateArtifact?attempt=1`, {
     method: "POST",
-    headers: { authorization: "Bearer github-own-token", "content-type": "application/json", "x-custom": "kept" },
+    headers: {
+      authorization: "Bearer github-own-token",
+      "content-type": "application/json",
+      "x-custom": "kept",
+    },
     body,
   });
   const echoed = new Uint8Array(await answer.arrayBuffer());
@@ -83,24 +101,40 @@ test("a large artifact body streams to the upstream and back byte-exact, with st
 });
 
 test("the pass-through is logged as method, path without query, and status only", async () => {
-  await fetch(`${server.url}${ARTIFACT_SERVICE}/ListArtifacts?secret=hidden`, { method: "POST", body: "{}" });
+  await fetch(`${server.url}${ARTIFACT_SERVICE}/ListArtifacts?secret=hidden`, {
+    method: "POST",
+    body: "{}",
+  });
 
   const line = server.logs.filter((entry) => entry.event === "results_passthrough").at(-1);
   assert.equal(line?.path, `${ARTIFACT_SERVICE}/ListArtifacts`);
   assert.equal(line?.status, UPSTREAM_STATUS);
-  assert.ok(!server.rawLogs.some((raw) => raw.includes("hidden") || raw.includes("github-own-token")));
+  assert.ok(
+    !server.rawLogs.some((raw) => raw.includes("hidden") || raw.includes("github-own-token")),
+  );
 });
 
 test("a compressed answer reaches the caller as the upstream sent it, not decoded", async () => {
-  const raw = await new Promise<{ encoding: string | undefined; bytes: Buffer }>((resolve, reject) => {
-    const outgoing = httpRequest(`${server.url}${ARTIFACT_SERVICE}/Gzipped`, { method: "POST" }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({ encoding: response.headers["content-encoding"], bytes: Buffer.concat(chunks) }));
-    });
-    outgoing.on("error", reject);
-    outgoing.end("{}");
-  });
+  const raw = await new Promise<{ encoding: string | undefined; bytes: Buffer }>(
+    (resolve, reject) => {
+      const outgoing = httpRequest(
+        `${server.url}${ARTIFACT_SERVICE}/Gzipped`,
+        { method: "POST" },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("end", () =>
+            resolve({
+              encoding: response.headers["content-encoding"],
+              bytes: Buffer.concat(chunks),
+            }),
+          );
+        },
+      );
+      outgoing.on("error", reject);
+      outgoing.end("{}");
+    },
+  );
 
   assert.equal(raw.encoding, "gzip");
   assert.deepEqual(raw.bytes, gzipSync('{"zipped":true}'));
@@ -124,7 +158,10 @@ test("cache calls are answered here and never reach the upstream", async () => {
 test("an upstream that is down is a 502 with a message that names no address", async () => {
   const down = await startTestServer({ GHA_CACHE_RESULTS_UPSTREAM_URL: "http://127.0.0.1:9" });
   try {
-    const answer = await fetch(`${down.url}${ARTIFACT_SERVICE}/CreateArtifact`, { method: "POST", body: "{}" });
+    const answer = await fetch(`${down.url}${ARTIFACT_SERVICE}/CreateArtifact`, {
+      method: "POST",
+      body: "{}",
+    });
     assert.equal(answer.status, 502);
     assert.doesNotMatch(await answer.text(), /127\.0\.0\.1/);
   } finally {
@@ -135,7 +172,10 @@ test("an upstream that is down is a 502 with a message that names no address", a
 test("without an upstream, other Twirp services are bad_route as before", async () => {
   const plain = await startTestServer();
   try {
-    const answer = await fetch(`${plain.url}${ARTIFACT_SERVICE}/CreateArtifact`, { method: "POST", body: "{}" });
+    const answer = await fetch(`${plain.url}${ARTIFACT_SERVICE}/CreateArtifact`, {
+      method: "POST",
+      body: "{}",
+    });
     assert.equal(answer.status, 404);
   } finally {
     await plain.close();

@@ -39,7 +39,12 @@ function noLineHas(secret: string): void {
 }
 
 test("the real v1 client saves and restores through /r/<token>/ with GitHub's token as bearer", async () => {
-  const client = new V1Client(`${server.url}/r/${token}`, GITHUB_BEARER, workspace, await tempDir("temp"));
+  const client = new V1Client(
+    `${server.url}/r/${token}`,
+    GITHUB_BEARER,
+    workspace,
+    await tempDir("temp"),
+  );
   const tree = path.join(workspace, "deps");
   await writeSmallFiles(tree, 20);
   await writeRandomFile(path.join(tree, "blob.bin"), 2 * MiB);
@@ -50,7 +55,11 @@ test("the real v1 client saves and restores through /r/<token>/ with GitHub's to
   await rm(tree, { recursive: true });
   const restored = await client.restore([tree], "path-credential-1");
 
-  assert.equal(restored.value, "path-credential-1", `restore failed: ${warnings(restored).join("; ")}`);
+  assert.equal(
+    restored.value,
+    "path-credential-1",
+    `restore failed: ${warnings(restored).join("; ")}`,
+  );
   assert.deepEqual(await digestTree(tree), before);
   const decisions = server.logs.filter((line) => line.event === "scope_decision");
   assert.ok(decisions.length >= 3);
@@ -61,7 +70,12 @@ test("the real v1 client saves and restores through /r/<token>/ with GitHub's to
 
 test("the path credential wins over a valid runner token in the Authorization header", async () => {
   const other = await runnerOnBranch(server, "runner-other", "octo/elsewhere", "main");
-  const lookup = await v1Call(`${server.url}/r/${token}`, other.token, "GET", `cache?keys=x&version=${VERSION}`);
+  const lookup = await v1Call(
+    `${server.url}/r/${token}`,
+    other.token,
+    "GET",
+    `cache?keys=x&version=${VERSION}`,
+  );
 
   assert.equal(lookup.status, 204);
   const last = server.logs.filter((line) => line.event === "scope_decision").at(-1);
@@ -71,7 +85,12 @@ test("the path credential wins over a valid runner token in the Authorization he
 
 test("a bad path token is a 401 that does not repeat it, and no log line has it", async () => {
   const forged = `${token.slice(0, -4)}AAAA`;
-  const answer = await v1Call(`${server.url}/r/${forged}`, GITHUB_BEARER, "GET", `cache?keys=x&version=${VERSION}`);
+  const answer = await v1Call(
+    `${server.url}/r/${forged}`,
+    GITHUB_BEARER,
+    "GET",
+    `cache?keys=x&version=${VERSION}`,
+  );
 
   assert.equal(answer.status, 401);
   assert.match(messageOf(answer), /runner token signature does not verify/);
@@ -90,7 +109,9 @@ test("an unknown route under the prefix is a 404 that does not repeat the path",
 });
 
 test("a bare /r/ segment without a token is not a route", async () => {
-  const answer = await fetch(`${server.url}/r//_apis/artifactcache/cache?keys=x&version=${VERSION}`);
+  const answer = await fetch(
+    `${server.url}/r//_apis/artifactcache/cache?keys=x&version=${VERSION}`,
+  );
 
   assert.ok(answer.status === 401 || answer.status === 404, String(answer.status));
 });

@@ -8,7 +8,13 @@ import { after, before, test } from "node:test";
 import { BinaryReader, BinaryWriter, WireType } from "@protobuf-ts/runtime";
 import { MAX_KEY_LENGTH, MAX_KEYS_PER_LOOKUP } from "../../src/cache/keys.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { assertNoSecretsLogged, completeJob, runnerOnBranch, twirp, type RunnerOnJob } from "./v2-client.js";
+import {
+  assertNoSecretsLogged,
+  completeJob,
+  runnerOnBranch,
+  twirp,
+  type RunnerOnJob,
+} from "./v2-client.js";
 
 /** pino's numeric level for `error`. */
 const PINO_ERROR_LEVEL = 50;
@@ -30,8 +36,11 @@ after(async () => {
   await server.close();
 });
 
-const call = (method: string, body: Record<string, unknown> | Uint8Array | string, token = main.token) =>
-  twirp(server.url, token, method, body);
+const call = (
+  method: string,
+  body: Record<string, unknown> | Uint8Array | string,
+  token = main.token,
+) => twirp(server.url, token, method, body);
 
 async function create(key: string): Promise<string> {
   const answer = await call("CreateCacheEntry", { key, version: VERSION });
@@ -43,12 +52,20 @@ async function create(key: string): Promise<string> {
 }
 
 async function putBlob(url: string, bytes: string): Promise<void> {
-  const response = await fetch(url, { method: "PUT", headers: { "x-ms-blob-type": "BlockBlob" }, body: bytes });
+  const response = await fetch(url, {
+    method: "PUT",
+    headers: { "x-ms-blob-type": "BlockBlob" },
+    body: bytes,
+  });
   assert.equal(response.status, 201, await response.text());
 }
 
 async function finalize(key: string, size: string, token = main.token) {
-  const answer = await call("FinalizeCacheEntryUpload", { key, version: VERSION, size_bytes: size }, token);
+  const answer = await call(
+    "FinalizeCacheEntryUpload",
+    { key, version: VERSION, size_bytes: size },
+    token,
+  );
   assert.equal(answer.status, 200, JSON.stringify(answer.json));
   return answer.json;
 }
@@ -60,9 +77,14 @@ async function save(key: string, bytes: string): Promise<void> {
 }
 
 async function lookup(key: string, restoreKeys: string[] = [], token = main.token) {
-  const answer = await call("GetCacheEntryDownloadURL", { key, restore_keys: restoreKeys, version: VERSION }, token);
+  const answer = await call(
+    "GetCacheEntryDownloadURL",
+    { key, restore_keys: restoreKeys, version: VERSION },
+    token,
+  );
   assert.equal(answer.status, 200, JSON.stringify(answer.json));
-  if (typeof answer.json.signed_download_url === "string") signedUrls.push(answer.json.signed_download_url);
+  if (typeof answer.json.signed_download_url === "string")
+    signedUrls.push(answer.json.signed_download_url);
   return answer.json;
 }
 
@@ -124,16 +146,29 @@ test("a committed entry is found by key and by prefix, and its id comes back as 
 
 test("lowerCamelCase names, int64 as a number and unknown fields are accepted; answers use snake_case", async () => {
   const metadata = { repositoryId: "1", scope: [{ scope: "refs/heads/main", permission: "3" }] };
-  const created = await call("CreateCacheEntry", { key: "camel-1", version: VERSION, metadata, somethingNew: true });
+  const created = await call("CreateCacheEntry", {
+    key: "camel-1",
+    version: VERSION,
+    metadata,
+    somethingNew: true,
+  });
   assert.equal(created.json.ok, true);
   const uploadUrl = String(created.json.signed_upload_url);
   signedUrls.push(uploadUrl);
   await putBlob(uploadUrl, "abc");
-  const finalized = await call("FinalizeCacheEntryUpload", { key: "camel-1", version: VERSION, sizeBytes: 3 });
+  const finalized = await call("FinalizeCacheEntryUpload", {
+    key: "camel-1",
+    version: VERSION,
+    sizeBytes: 3,
+  });
   assert.equal(finalized.json.ok, true);
   assert.equal(typeof finalized.json.entry_id, "string");
 
-  const hit = await call("GetCacheEntryDownloadURL", { key: "camel-2", restoreKeys: ["camel-"], version: VERSION });
+  const hit = await call("GetCacheEntryDownloadURL", {
+    key: "camel-2",
+    restoreKeys: ["camel-"],
+    version: VERSION,
+  });
   assert.equal(hit.json.matched_key, "camel-1");
   signedUrls.push(String(hit.json.signed_download_url));
 });
@@ -170,24 +205,50 @@ test("CreateCacheEntry, FinalizeCacheEntryUpload and GetCacheEntryDownloadURL ro
   // Field 1 (metadata) arrives the way OpenDAL sends it, and must be skipped.
   const metadata = new BinaryWriter().tag(1, WireType.Varint).int64(42n).finish();
   const withMetadata = new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(metadata).finish();
-  const createRequest = Buffer.concat([withMetadata, encode([[2, "proto-1"], [3, VERSION]])]);
+  const createRequest = Buffer.concat([
+    withMetadata,
+    encode([
+      [2, "proto-1"],
+      [3, VERSION],
+    ]),
+  ]);
   const created = await protobufCall("CreateCacheEntry", createRequest);
   assert.equal(created.get(1), "1", "ok");
   const uploadUrl = created.get(2) ?? "";
   signedUrls.push(uploadUrl);
   await putBlob(uploadUrl, "protobuf bytes");
 
-  const finalized = await protobufCall("FinalizeCacheEntryUpload", encode([[2, "proto-1"], [3, 14n], [4, VERSION]]));
+  const finalized = await protobufCall(
+    "FinalizeCacheEntryUpload",
+    encode([
+      [2, "proto-1"],
+      [3, 14n],
+      [4, VERSION],
+    ]),
+  );
   assert.equal(finalized.get(1), "1");
   assert.match(finalized.get(2) ?? "", /^[1-9]\d*$/);
 
-  const found = await protobufCall("GetCacheEntryDownloadURL", encode([[2, "proto-2"], [3, "proto-"], [4, VERSION]]));
+  const found = await protobufCall(
+    "GetCacheEntryDownloadURL",
+    encode([
+      [2, "proto-2"],
+      [3, "proto-"],
+      [4, VERSION],
+    ]),
+  );
   assert.equal(found.get(1), "1");
   assert.equal(found.get(3), "proto-1");
   signedUrls.push(found.get(2) ?? "");
   assert.equal(await (await fetch(found.get(2) ?? "")).text(), "protobuf bytes");
 
-  const missed = await protobufCall("GetCacheEntryDownloadURL", encode([[2, "no-such-proto"], [4, VERSION]]));
+  const missed = await protobufCall(
+    "GetCacheEntryDownloadURL",
+    encode([
+      [2, "no-such-proto"],
+      [4, VERSION],
+    ]),
+  );
   assert.equal(missed.size, 0, "a miss is the empty message");
 
   const truncated = await call("CreateCacheEntry", encode([[2, "proto-3"]]).slice(0, -2));
@@ -225,9 +286,30 @@ interface BadCall {
 }
 
 const BAD_CALLS: BadCall[] = [
-  { what: "malformed JSON", method: "CreateCacheEntry", body: '{"key": ', status: 400, code: "malformed", msg: /not valid JSON/ },
-  { what: "an empty body", method: "CreateCacheEntry", body: "", status: 400, code: "malformed", msg: /not valid JSON/ },
-  { what: "a JSON array", method: "CreateCacheEntry", body: "[]", status: 400, code: "malformed", msg: /JSON object/ },
+  {
+    what: "malformed JSON",
+    method: "CreateCacheEntry",
+    body: '{"key": ',
+    status: 400,
+    code: "malformed",
+    msg: /not valid JSON/,
+  },
+  {
+    what: "an empty body",
+    method: "CreateCacheEntry",
+    body: "",
+    status: 400,
+    code: "malformed",
+    msg: /not valid JSON/,
+  },
+  {
+    what: "a JSON array",
+    method: "CreateCacheEntry",
+    body: "[]",
+    status: 400,
+    code: "malformed",
+    msg: /JSON object/,
+  },
   {
     what: "a key too long",
     method: "CreateCacheEntry",
@@ -247,7 +329,11 @@ const BAD_CALLS: BadCall[] = [
   {
     what: "11 keys",
     method: "GetCacheEntryDownloadURL",
-    body: { key: "k", restore_keys: Array.from({ length: MAX_KEYS_PER_LOOKUP }, (_, i) => `r${i}`), version: VERSION },
+    body: {
+      key: "k",
+      restore_keys: Array.from({ length: MAX_KEYS_PER_LOOKUP }, (_, i) => `r${i}`),
+      version: VERSION,
+    },
     status: 400,
     code: "invalid_argument",
     msg: /at most 10 keys/,
@@ -322,7 +408,10 @@ test("bad input is a clear 4xx Twirp error and changes nothing", async () => {
 });
 
 test("calls without a token, with another content type or another HTTP method are Twirp errors", async () => {
-  const anonymous = await twirp(server.url, undefined, "CreateCacheEntry", { key: "k", version: VERSION });
+  const anonymous = await twirp(server.url, undefined, "CreateCacheEntry", {
+    key: "k",
+    version: VERSION,
+  });
   assert.equal(anonymous.status, 401);
   assert.equal(anonymous.json.code, "unauthenticated");
 
@@ -341,5 +430,8 @@ test("calls without a token, with another content type or another HTTP method ar
 test("no log line holds a runner token or a signed URL's signature, and no caller mistake logged an error", () => {
   assert.ok(signedUrls.length > 0);
   assertNoSecretsLogged(server, [main.token], signedUrls);
-  assert.deepEqual(server.logs.filter((line) => Number(line.level) >= PINO_ERROR_LEVEL), []);
+  assert.deepEqual(
+    server.logs.filter((line) => Number(line.level) >= PINO_ERROR_LEVEL),
+    [],
+  );
 });

@@ -31,7 +31,11 @@ export class V2Client {
   }
 
   /** Restores into the workspace; the value is the matched key, or undefined on a miss. */
-  restore(paths: string[], key: string, restoreKeys: string[] = []): Promise<ClientOutcome<string | undefined>> {
+  restore(
+    paths: string[],
+    key: string,
+    restoreKeys: string[] = [],
+  ): Promise<ClientOutcome<string | undefined>> {
     return this.call(() => cache.restoreCache(paths, key, restoreKeys));
   }
 
@@ -68,7 +72,9 @@ export class V2Client {
 /** The `::warning::` lines of an outcome, without the command prefix. */
 export function warnings(outcome: ClientOutcome<unknown>): string[] {
   const prefix = "::warning::";
-  return outcome.output.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length));
+  return outcome.output
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => line.slice(prefix.length));
 }
 
 export interface TwirpResult {
@@ -87,7 +93,9 @@ export async function twirp(
   body: Record<string, unknown> | Uint8Array | string,
 ): Promise<TwirpResult> {
   const protobuf = body instanceof Uint8Array;
-  const headers: Record<string, string> = { "content-type": protobuf ? "application/protobuf" : "application/json" };
+  const headers: Record<string, string> = {
+    "content-type": protobuf ? "application/protobuf" : "application/json",
+  };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`${serverUrl}/twirp/${CACHE_SERVICE}/${method}`, {
     method: "POST",
@@ -100,7 +108,9 @@ export async function twirp(
   return {
     status: response.status,
     contentType,
-    json: isJson ? (JSON.parse(Buffer.from(bytes).toString("utf8")) as Record<string, unknown>) : {},
+    json: isJson
+      ? (JSON.parse(Buffer.from(bytes).toString("utf8")) as Record<string, unknown>)
+      : {},
     bytes,
   };
 }
@@ -155,12 +165,17 @@ export async function completeJob(server: TestServer, runner: RunnerOnJob): Prom
 }
 
 /** Every `sig=` value and runner token a log line must never hold. */
-export function assertNoSecretsLogged(server: TestServer, tokens: string[], signedUrls: string[]): void {
+export function assertNoSecretsLogged(
+  server: TestServer,
+  tokens: string[],
+  signedUrls: string[],
+): void {
   const signatures = signedUrls.map((url) => new URL(url).searchParams.get("sig") ?? "");
   const secrets = [...tokens, ...signatures].filter((secret) => secret !== "");
   for (const line of server.rawLogs) {
     for (const secret of secrets) {
-      if (line.includes(secret)) throw new Error(`a log line holds a secret: ${line.slice(0, 200)}`);
+      if (line.includes(secret))
+        throw new Error(`a log line holds a secret: ${line.slice(0, 200)}`);
     }
   }
 }

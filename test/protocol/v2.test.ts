@@ -116,13 +116,24 @@ test("an archive over 128 MiB goes up as 8 blocks in flight with flat server mem
   const archiveBytes = Number(entry.size);
   assert.ok(archiveBytes > LARGE_FILE_BYTES, "random bytes do not compress");
   const operations = operationsLogged(saved.value);
-  assert.equal(operations.filter((op) => op === "put-block").length, Math.ceil(archiveBytes / CLIENT_BLOCK_BYTES));
-  assert.deepEqual(operations.filter((op) => op !== "put-block"), ["put-block-list"]);
+  assert.equal(
+    operations.filter((op) => op === "put-block").length,
+    Math.ceil(archiveBytes / CLIENT_BLOCK_BYTES),
+  );
+  assert.deepEqual(
+    operations.filter((op) => op !== "put-block"),
+    ["put-block-list"],
+  );
   assert.equal(server.server.services.uploads.activity.peakBodiesInFlight, CLIENT_BLOCKS_IN_FLIGHT);
   const growth = peak - baseline;
   const inMiB = (bytes: number) => Math.round(bytes / MiB);
-  t.diagnostic(`archive ${inMiB(archiveBytes)} MiB, memory growth during the upload ${inMiB(growth)} MiB`);
-  assert.ok(growth < archiveBytes / 2, `memory grew by ${Math.round(growth / MiB)} MiB during the upload`);
+  t.diagnostic(
+    `archive ${inMiB(archiveBytes)} MiB, memory growth during the upload ${inMiB(growth)} MiB`,
+  );
+  assert.ok(
+    growth < archiveBytes / 2,
+    `memory grew by ${Math.round(growth / MiB)} MiB during the upload`,
+  );
 
   await rm(tree, { recursive: true });
   const restored = await client.restore([tree], "large-1");
@@ -190,7 +201,9 @@ test("a runner without a job, or whose job completed, may neither save nor resto
 });
 
 test("no log line holds a runner token or a signed URL's signature", async () => {
-  const signatures = server.logs.flatMap((line) => JSON.stringify(line).match(/sig=[A-Za-z0-9_-]+/g) ?? []);
+  const signatures = server.logs.flatMap(
+    (line) => JSON.stringify(line).match(/sig=[A-Za-z0-9_-]+/g) ?? [],
+  );
   assert.deepEqual(signatures, []);
   assertNoSecretsLogged(server, tokens, []);
 });

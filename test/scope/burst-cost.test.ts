@@ -34,9 +34,15 @@ for (const withHint of [true, false]) {
     const { server, github, close } = await startWithGitHub();
     try {
       const { token } = await server.registerRunner("runner-1", REPOSITORY);
-      github.addRun(REPOSITORY, RUN, runOfJobs(RUN, RUN_JOBS, { index: RUN_JOBS - 1, runnerName: "runner-1" }));
+      github.addRun(
+        REPOSITORY,
+        RUN,
+        runOfJobs(RUN, RUN_JOBS, { index: RUN_JOBS - 1, runnerName: "runner-1" }),
+      );
 
-      const burst = Array.from({ length: CONCURRENT_CALLS }, () => lookup(server, token, withHint ? RUN : undefined));
+      const burst = Array.from({ length: CONCURRENT_CALLS }, () =>
+        lookup(server, token, withHint ? RUN : undefined),
+      );
       const statuses = await Promise.all(burst);
 
       assert.deepEqual(new Set(statuses), new Set([204]), "a miss, as nothing was saved");
@@ -56,7 +62,11 @@ test(`${CONCURRENT_CALLS} concurrent lookups with only the workflow_job webhook 
   const { server, github, close } = await startWithGitHub();
   try {
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
-    github.addRun(REPOSITORY, RUN, runOfJobs(RUN, RUN_JOBS, { index: RUN_JOBS - 1, runnerName: "runner-1" }));
+    github.addRun(
+      REPOSITORY,
+      RUN,
+      runOfJobs(RUN, RUN_JOBS, { index: RUN_JOBS - 1, runnerName: "runner-1" }),
+    );
     // The run's own events came: its trigger, and the push of its branch at its commit.
     const job = {
       runId: RUN,
@@ -68,7 +78,10 @@ test(`${CONCURRENT_CALLS} concurrent lookups with only the workflow_job webhook 
       installationId: 1,
       jobAction: "in_progress",
     };
-    assert.equal(await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_run", workflowRunPayload(job)), 200);
+    assert.equal(
+      await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_run", workflowRunPayload(job)),
+      200,
+    );
     const push = pushPayload(job, "refs/heads/feature");
     assert.equal(await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "push", push), 200);
 
@@ -77,9 +90,14 @@ test(`${CONCURRENT_CALLS} concurrent lookups with only the workflow_job webhook 
 
     assert.deepEqual(new Set(statuses), new Set([204]), "a miss, as nothing was saved");
     const decisions = logsOf(server, "scope_decision");
-    const allowed = decisions.filter((line) => line.allowed === true && line.writeScope === "refs/heads/feature");
+    const allowed = decisions.filter(
+      (line) => line.allowed === true && line.writeScope === "refs/heads/feature",
+    );
     assert.equal(allowed.length, CONCURRENT_CALLS, String(decisions[0]?.reason));
-    assert.ok(github.calls.length <= JOB_CALLS_BOUND, `${github.calls.length} GitHub API calls: ${github.calls.map((call) => call.route).join(", ")}`);
+    assert.ok(
+      github.calls.length <= JOB_CALLS_BOUND,
+      `${github.calls.length} GitHub API calls: ${github.calls.map((call) => call.route).join(", ")}`,
+    );
   } finally {
     await close();
   }

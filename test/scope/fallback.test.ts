@@ -13,14 +13,23 @@ test("a late webhook: the fallback finds the runner's job on the third page of a
   const { server, github, close } = await startWithGitHub();
   try {
     const { runner, token } = await server.registerRunner("runner-7", REPOSITORY);
-    github.addRun(REPOSITORY, RUN, runOfJobs(RUN, 250, { index: 230, runnerName: "runner-7", headBranch: "feature" }));
+    github.addRun(
+      REPOSITORY,
+      RUN,
+      runOfJobs(RUN, 250, { index: 230, runnerName: "runner-7", headBranch: "feature" }),
+    );
 
     const first = await reserve(server, token, { runIdHeader: RUN });
     assert.equal(first.status, 201, first.message);
 
     const walk = github.calls.filter((call) => call.route === "jobs");
-    assert.deepEqual(walk.map((call) => call.query.page ?? "1"), ["1", "2", "3"]);
-    assert.ok(walk.every((call) => call.query.per_page === "100" && call.query.filter === "latest"));
+    assert.deepEqual(
+      walk.map((call) => call.query.page ?? "1"),
+      ["1", "2", "3"],
+    );
+    assert.ok(
+      walk.every((call) => call.query.per_page === "100" && call.query.filter === "latest"),
+    );
     const stored = await server.server.services.jobs.currentJob(runner);
     assert.equal(stored?.source, "api");
     assert.equal(stored?.status, "in_progress");
@@ -39,7 +48,11 @@ test("the job found through the API reads its branch, then the default branch fe
   try {
     const { runner } = await server.registerRunner("runner-1", REPOSITORY);
     github.addRepository(REPOSITORY, "trunk");
-    github.addRun(REPOSITORY, RUN, runOfJobs(RUN, 3, { index: 1, runnerName: "runner-1", headBranch: "feature" }));
+    github.addRun(
+      REPOSITORY,
+      RUN,
+      runOfJobs(RUN, 3, { index: 1, runnerName: "runner-1", headBranch: "feature" }),
+    );
     const resolver = server.server.services.resolver;
 
     const decision = await resolver.resolve({ runner, access: "write", runIdHint: RUN });
@@ -61,12 +74,20 @@ test("the hint can come from the job-start report", async () => {
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
     github.addRun(REPOSITORY, RUN, runOfJobs(RUN, 5, { index: 4, runnerName: "runner-1" }));
 
-    const report = await reportJobStart(server, token, { repository: REPOSITORY, run_id: String(RUN), run_attempt: "1" });
+    const report = await reportJobStart(server, token, {
+      repository: REPOSITORY,
+      run_id: String(RUN),
+      run_attempt: "1",
+    });
     assert.equal(report.status, 202);
     const call = await reserve(server, token);
 
     assert.equal(call.status, 201, call.message);
-    assert.equal(github.count("jobs"), 1, "the report's background resolution and the call share one walk");
+    assert.equal(
+      github.count("jobs"),
+      1,
+      "the report's background resolution and the call share one walk",
+    );
   } finally {
     await close();
   }
@@ -81,7 +102,10 @@ test("the hint can come from the run_id query of the cache call", async () => {
     const call = await reserve(server, token, { runIdQuery: RUN });
 
     assert.equal(call.status, 201, call.message);
-    assert.equal(github.calls.find((c) => c.route === "jobs")?.path, `/repos/${REPOSITORY}/actions/runs/${RUN}/jobs`);
+    assert.equal(
+      github.calls.find((c) => c.route === "jobs")?.path,
+      `/repos/${REPOSITORY}/actions/runs/${RUN}/jobs`,
+    );
   } finally {
     await close();
   }
@@ -112,7 +136,13 @@ test("a runner whose job completed is refused without asking GitHub", async () =
   const { server, github, close } = await startWithGitHub();
   try {
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
-    const job = { jobId: 71, runId: RUN, repository: REPOSITORY, headBranch: "feature", runnerName: "runner-1" };
+    const job = {
+      jobId: 71,
+      runId: RUN,
+      repository: REPOSITORY,
+      headBranch: "feature",
+      runnerName: "runner-1",
+    };
     await server.jobEvent({ ...job, action: "in_progress" });
     assert.equal((await reserve(server, token)).status, 201);
     await server.jobEvent({ ...job, action: "completed" });
@@ -131,19 +161,36 @@ test("after a completed job, a newer run attempt reported by the runner is resol
   const { server, github, close } = await startWithGitHub();
   try {
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
-    const job = { jobId: 71, runId: RUN, repository: REPOSITORY, headBranch: "feature", runnerName: "runner-1" };
+    const job = {
+      jobId: 71,
+      runId: RUN,
+      repository: REPOSITORY,
+      headBranch: "feature",
+      runnerName: "runner-1",
+    };
     await server.jobEvent({ ...job, action: "in_progress" });
     await server.jobEvent({ ...job, action: "completed" });
     github.addRun(REPOSITORY, RUN, [
       ...runOfJobs(RUN, 2, { index: 0, runnerName: "runner-1", status: "completed" }),
-      ...runOfJobs(RUN, 2, { index: 1, runnerName: "runner-1", runAttempt: 2, headBranch: "feature" }),
+      ...runOfJobs(RUN, 2, {
+        index: 1,
+        runnerName: "runner-1",
+        runAttempt: 2,
+        headBranch: "feature",
+      }),
     ]);
 
-    assert.equal((await reportJobStart(server, token, { repository: REPOSITORY, run_id: RUN, run_attempt: 2 })).status, 202);
+    assert.equal(
+      (await reportJobStart(server, token, { repository: REPOSITORY, run_id: RUN, run_attempt: 2 }))
+        .status,
+      202,
+    );
     const call = await reserve(server, token);
 
     assert.equal(call.status, 201, call.message);
-    const decision = server.logs.filter((l) => l.event === "scope_decision" && l.allowed === true).at(-1);
+    const decision = server.logs
+      .filter((l) => l.event === "scope_decision" && l.allowed === true)
+      .at(-1);
     assert.equal(decision?.jobSource, "api");
   } finally {
     await close();
@@ -155,10 +202,20 @@ test("after a completed job, a new run named by the cache call is resolved fresh
   const { server, github, close } = await startWithGitHub();
   try {
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
-    const job = { jobId: 71, runId: RUN, repository: REPOSITORY, headBranch: "feature", runnerName: "runner-1" };
+    const job = {
+      jobId: 71,
+      runId: RUN,
+      repository: REPOSITORY,
+      headBranch: "feature",
+      runnerName: "runner-1",
+    };
     await server.jobEvent({ ...job, action: "in_progress" });
     await server.jobEvent({ ...job, action: "completed" });
-    github.addRun(REPOSITORY, NEXT_RUN, runOfJobs(NEXT_RUN, 3, { index: 2, runnerName: "runner-1", headBranch: "other" }));
+    github.addRun(
+      REPOSITORY,
+      NEXT_RUN,
+      runOfJobs(NEXT_RUN, 3, { index: 2, runnerName: "runner-1", headBranch: "other" }),
+    );
 
     const stale = await reserve(server, token, { runIdHeader: RUN });
     const fresh = await reserve(server, token, { runIdHeader: NEXT_RUN });
@@ -176,10 +233,17 @@ test("a job-start report naming another repository than the runner's is ignored 
   try {
     const { runner } = await server.registerRunner("runner-1", REPOSITORY);
     github.addRun("evil/fork", RUN, runOfJobs(RUN, 1, { index: 0, runnerName: "runner-1" }));
-    await server.server.services.runners.recordHint(runner.id, { repository: "evil/fork", runId: RUN, runAttempt: 1 });
+    await server.server.services.runners.recordHint(runner.id, {
+      repository: "evil/fork",
+      runId: RUN,
+      runAttempt: 1,
+    });
     const current = await server.server.services.runners.get(runner.id);
 
-    const decision = await server.server.services.resolver.resolve({ runner: current!, access: "write" });
+    const decision = await server.server.services.resolver.resolve({
+      runner: current!,
+      access: "write",
+    });
 
     assert.equal(decision.writeScope, null);
     assert.equal(github.calls.length, 0);
@@ -198,7 +262,9 @@ test("a background resolution after the job-start report stores the job before t
 
     await reportJobStart(server, token, { repository: REPOSITORY, run_id: RUN });
 
-    await eventually(async () => (await server.server.services.jobs.currentJob(runner))?.status === "in_progress");
+    await eventually(
+      async () => (await server.server.services.jobs.currentJob(runner))?.status === "in_progress",
+    );
     assert.equal(github.count("jobs"), 1);
   } finally {
     await close();
@@ -212,7 +278,11 @@ test("one installation token serves many resolutions of many runners", async () 
     for (let index = 0; index < RUNNERS; index += 1) {
       const name = `runner-${index}`;
       const { token } = await server.registerRunner(name, REPOSITORY);
-      github.addRun(REPOSITORY, RUN + index, runOfJobs(RUN + index, 2, { index: 1, runnerName: name }));
+      github.addRun(
+        REPOSITORY,
+        RUN + index,
+        runOfJobs(RUN + index, 2, { index: 1, runnerName: name }),
+      );
       assert.equal((await reserve(server, token, { runIdHeader: RUN + index })).status, 201);
     }
 
@@ -230,15 +300,32 @@ test("a recorded job older than the run the call names gives way to GitHub's ans
     const { runner, token } = await server.registerRunner("runner-1", REPOSITORY);
     // The old job's `completed` webhook was lost: the record still says in progress.
     await server.jobEvent({
-      action: "in_progress", jobId: 71, runId: RUN, repository: REPOSITORY, headBranch: "old", runnerName: "runner-1",
+      action: "in_progress",
+      jobId: 71,
+      runId: RUN,
+      repository: REPOSITORY,
+      headBranch: "old",
+      runnerName: "runner-1",
     });
-    github.addRun(REPOSITORY, NEXT_RUN, runOfJobs(NEXT_RUN, 2, { index: 0, runnerName: "runner-1", headBranch: "new" }));
+    github.addRun(
+      REPOSITORY,
+      NEXT_RUN,
+      runOfJobs(NEXT_RUN, 2, { index: 0, runnerName: "runner-1", headBranch: "new" }),
+    );
 
-    const decision = await server.server.services.resolver.resolve({ runner, access: "write", runIdHint: NEXT_RUN });
+    const decision = await server.server.services.resolver.resolve({
+      runner,
+      access: "write",
+      runIdHint: NEXT_RUN,
+    });
     const unconfirmed = await reserve(server, token, { runIdHeader: NEXT_RUN + 1 });
 
     assert.equal(decision.writeScope, "refs/heads/new");
-    assert.equal(unconfirmed.status, 403, "a newer run GitHub does not confirm is refused, not the old job's scope");
+    assert.equal(
+      unconfirmed.status,
+      403,
+      "a newer run GitHub does not confirm is refused, not the old job's scope",
+    );
   } finally {
     await close();
   }
@@ -252,7 +339,10 @@ test("the v2 Twirp API gets the same answer: a hint in the header resolves, a re
     github.addRun(REPOSITORY, RUN, runOfJobs(RUN, 120, { index: 110, runnerName: "runner-1" }));
     github.addRun(REPOSITORY, RUN + 1, runOfJobs(RUN + 1, 3));
     const create = async (key: string, runId?: number) => {
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+      };
       if (runId !== undefined) headers["x-github-run-id"] = String(runId);
       const response = await fetch(`${server.url}${CREATE}`, {
         method: "POST",

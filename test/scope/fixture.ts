@@ -56,7 +56,10 @@ let keyCounter = 0;
 /** v1 reserve: 201 when the job may write, 403 "cache write denied: <reason>" when not. */
 export async function reserve(server: TestServer, token: string, options: CallOptions = {}) {
   const query = options.runIdQuery === undefined ? "" : `?run_id=${options.runIdQuery}`;
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token}`,
+    "content-type": "application/json",
+  };
   if (options.runIdHeader !== undefined) headers["x-github-run-id"] = String(options.runIdHeader);
   keyCounter += 1;
   const response = await fetch(`${server.url}/_apis/artifactcache/caches${query}`, {
@@ -72,10 +75,17 @@ export async function reserve(server: TestServer, token: string, options: CallOp
  * v1 lookup of one key: the status (204 is a miss, and also what a refused read answers, so the
  * decision itself is in the server's scope_decision log line).
  */
-export async function lookup(server: TestServer, token: string, runIdHeader?: number): Promise<number> {
+export async function lookup(
+  server: TestServer,
+  token: string,
+  runIdHeader?: number,
+): Promise<number> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (runIdHeader !== undefined) headers["x-github-run-id"] = String(runIdHeader);
-  const response = await fetch(`${server.url}/_apis/artifactcache/cache?keys=burst-key&version=v1`, { headers });
+  const response = await fetch(
+    `${server.url}/_apis/artifactcache/cache?keys=burst-key&version=v1`,
+    { headers },
+  );
   await response.arrayBuffer();
   return response.status;
 }
@@ -99,7 +109,10 @@ export function logsOf(server: TestServer, event: string): Record<string, unknow
 }
 
 /** Waits, polling, until `check` holds; fails after `timeoutMs`. For background work only. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
   const POLL_MS = 10;
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {

@@ -29,17 +29,36 @@ test("no log line contains an installation token, the App private key or the web
     const third = await server.registerRunner("runner-3", REPOSITORY);
     assert.equal((await reserve(server, third.token, { runIdHeader: RUN })).status, 403);
     const payload = workflowJobPayload({
-      action: "in_progress", jobId: 1, runId: RUN, repository: REPOSITORY, headBranch: "x", runnerName: "runner-1",
+      action: "in_progress",
+      jobId: 1,
+      runId: RUN,
+      repository: REPOSITORY,
+      headBranch: "x",
+      runnerName: "runner-1",
     });
     await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload);
-    await sendWebhook(server.url, "a wrong secret, well over thirty-two characters", "workflow_job", payload);
+    await sendWebhook(
+      server.url,
+      "a wrong secret, well over thirty-two characters",
+      "workflow_job",
+      payload,
+    );
 
     assert.ok(github.issuedTokens.length > 0);
     assert.ok(server.rawLogs.length > 0);
     const keyLines = github.privateKeyPem.split("\n").filter((line) => line.length > 40);
-    const secrets = [...github.issuedTokens, ...keyLines, TEST_WEBHOOK_SECRET, token, other.token, third.token, JWT_PREFIX];
+    const secrets = [
+      ...github.issuedTokens,
+      ...keyLines,
+      TEST_WEBHOOK_SECRET,
+      token,
+      other.token,
+      third.token,
+      JWT_PREFIX,
+    ];
     for (const line of server.rawLogs) {
-      for (const secret of secrets) assert.ok(!line.includes(secret), `a log line holds a secret: ${line.slice(0, 200)}`);
+      for (const secret of secrets)
+        assert.ok(!line.includes(secret), `a log line holds a secret: ${line.slice(0, 200)}`);
     }
   } finally {
     await close();

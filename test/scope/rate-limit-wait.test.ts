@@ -37,7 +37,10 @@ test("a 429 with retry-after inside the budget is waited out: resolved after one
     const [limited, retried] = jobsCalls(github);
     assert.equal(jobsCalls(github).length, 2);
     assert.equal(limited?.status, 429);
-    assert.ok(retried!.at - limited!.at >= SHORT_WAIT_SECONDS * MS_PER_SECOND, "the retry waited for retry-after");
+    assert.ok(
+      retried!.at - limited!.at >= SHORT_WAIT_SECONDS * MS_PER_SECOND,
+      "the retry waited for retry-after",
+    );
   } finally {
     await close();
   }
@@ -50,7 +53,10 @@ test("a 429 with retry-after beyond the budget fails closed at once, without a s
     assert.equal(call.status, 403);
     assert.match(call.message, /rate limited \(429\)/);
     assert.equal(jobsCalls(github).length, 1);
-    assert.ok(elapsedMs < BUDGET_MS, `answered after ${elapsedMs} ms, not at the end of the budget`);
+    assert.ok(
+      elapsedMs < BUDGET_MS,
+      `answered after ${elapsedMs} ms, not at the end of the budget`,
+    );
   } finally {
     await close();
   }
@@ -63,7 +69,10 @@ test("a 403 with no requests remaining and a reset inside the budget is waited o
   try {
     assert.equal(call.status, 201, call.message);
     assert.equal(jobsCalls(github).length, 2);
-    assert.ok(jobsCalls(github)[1]!.at >= resetSeconds * MS_PER_SECOND, "the retry waited for the reset");
+    assert.ok(
+      jobsCalls(github)[1]!.at >= resetSeconds * MS_PER_SECOND,
+      "the retry waited for the reset",
+    );
   } finally {
     await close();
   }
@@ -98,22 +107,42 @@ test("callers of one installation share a block: none calls GitHub before it end
   const fixture = await startWithGitHub({ budgetMs: BUDGET_MS });
   const { server, github, close } = fixture;
   try {
-    const names = ["runner-0", ...Array.from({ length: OTHER_RUNNERS }, (_unused, i) => `runner-${i + 1}`)];
+    const names = [
+      "runner-0",
+      ...Array.from({ length: OTHER_RUNNERS }, (_unused, i) => `runner-${i + 1}`),
+    ];
     const tokens: string[] = [];
     for (const [index, name] of names.entries()) {
       tokens.push((await server.registerRunner(name, REPOSITORY)).token);
-      github.addRun(REPOSITORY, RUN + index, runOfJobs(RUN + index, 2, { index: 0, runnerName: name }));
+      github.addRun(
+        REPOSITORY,
+        RUN + index,
+        runOfJobs(RUN + index, 2, { index: 0, runnerName: name }),
+      );
     }
-    github.fail("jobs", { status: 429, headers: { "retry-after": String(SHORT_WAIT_SECONDS) }, times: 1 });
+    github.fail("jobs", {
+      status: 429,
+      headers: { "retry-after": String(SHORT_WAIT_SECONDS) },
+      times: 1,
+    });
 
     const first = reserve(server, tokens[0]!, { runIdHeader: RUN });
     await eventually(() => jobsCalls(github).some((c) => c.status === 429));
-    const others = tokens.slice(1).map((token, i) => reserve(server, token, { runIdHeader: RUN + i + 1 }));
+    const others = tokens
+      .slice(1)
+      .map((token, i) => reserve(server, token, { runIdHeader: RUN + i + 1 }));
     const calls = await Promise.all([first, ...others]);
 
-    assert.deepEqual(calls.map((c) => c.status), names.map(() => 201));
+    assert.deepEqual(
+      calls.map((c) => c.status),
+      names.map(() => 201),
+    );
     const [limited, ...after] = jobsCalls(github);
-    assert.equal(after.length, names.length, "one call per runner after the block, no second refusal");
+    assert.equal(
+      after.length,
+      names.length,
+      "one call per runner after the block, no second refusal",
+    );
     assert.ok(after.every((c) => c.at - limited!.at >= SHORT_WAIT_SECONDS * MS_PER_SECOND));
   } finally {
     await close();

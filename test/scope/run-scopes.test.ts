@@ -42,7 +42,10 @@ describe("scopes by trigger event", () => {
   });
 
   test("a release run writes its tag", () => {
-    const scopes = runScopes(run({ event: "release", headBranch: "v2.0.0", refKind: "unknown" }), "main");
+    const scopes = runScopes(
+      run({ event: "release", headBranch: "v2.0.0", refKind: "unknown" }),
+      "main",
+    );
     assert.equal(scopes.writeScope, "refs/tags/v2.0.0");
     assert.deepEqual(scopes.readScopes, ["refs/tags/v2.0.0", "refs/heads/main"]);
   });
@@ -70,7 +73,11 @@ describe("scopes by trigger event", () => {
       "main",
     );
     assert.equal(scopes.writeScope, "refs/pull/7/merge");
-    assert.deepEqual(scopes.readScopes, ["refs/pull/7/merge", "refs/heads/release-1", "refs/heads/main"]);
+    assert.deepEqual(scopes.readScopes, [
+      "refs/pull/7/merge",
+      "refs/heads/release-1",
+      "refs/heads/main",
+    ]);
   });
 
   test("a fork pull request whose head branch is named main writes only its merge ref", () => {
@@ -95,7 +102,10 @@ describe("scopes by trigger event", () => {
 
   test("a base branch in another repository is not read", () => {
     const scopes = runScopes(
-      run({ event: "pull_request", pullRequest: { number: 3, baseRef: "dev", baseRepository: "other/app" } }),
+      run({
+        event: "pull_request",
+        pullRequest: { number: 3, baseRef: "dev", baseRepository: "other/app" },
+      }),
       "main",
     );
     assert.deepEqual(scopes.readScopes, ["refs/pull/3/merge", "refs/heads/main"]);
@@ -103,7 +113,10 @@ describe("scopes by trigger event", () => {
 
   test("a base branch whose repository GitHub did not name is not read", () => {
     const scopes = runScopes(
-      run({ event: "pull_request", pullRequest: { number: 4, baseRef: "dev", baseRepository: null } }),
+      run({
+        event: "pull_request",
+        pullRequest: { number: 4, baseRef: "dev", baseRepository: null },
+      }),
       "main",
     );
     assert.deepEqual(scopes.readScopes, ["refs/pull/4/merge", "refs/heads/main"]);

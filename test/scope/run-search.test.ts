@@ -31,14 +31,24 @@ test("without a hint, the runner's job is found in the second newest of three in
     const { runner, token } = await server.registerRunner("runner-1", REPOSITORY);
     addOthersRuns(github, 3);
     const mine = FIRST_RUN + 1;
-    github.addRun(REPOSITORY, mine, runOfJobs(mine, SMALL_RUN_JOBS, { index: 2, runnerName: "runner-1" }));
+    github.addRun(
+      REPOSITORY,
+      mine,
+      runOfJobs(mine, SMALL_RUN_JOBS, { index: 2, runnerName: "runner-1" }),
+    );
 
     const call = await reserve(server, token);
 
     assert.equal(call.status, 201, call.message);
     const walked = github.calls.filter((c) => c.route === "jobs").map((c) => c.path);
-    assert.deepEqual(walked, [FIRST_RUN + 2, mine].map((run) => `/repos/${REPOSITORY}/actions/runs/${run}/jobs`));
-    assert.deepEqual(github.calls.find((c) => c.route === "runs")?.query, { status: "in_progress", per_page: "100" });
+    assert.deepEqual(
+      walked,
+      [FIRST_RUN + 2, mine].map((run) => `/repos/${REPOSITORY}/actions/runs/${run}/jobs`),
+    );
+    assert.deepEqual(github.calls.find((c) => c.route === "runs")?.query, {
+      status: "in_progress",
+      per_page: "100",
+    });
     assert.ok(searchCalls(github) <= MAX_SEARCH_API_CALLS);
     const stored = await server.server.services.jobs.currentJob(runner);
     assert.equal(Number(stored?.run_id), mine);
@@ -53,7 +63,11 @@ test("more in-progress runs than the bound: the newest are searched, then it fai
   try {
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
     // The runner's job is in the oldest run, beyond the newest MAX_RUNS_SEARCHED.
-    github.addRun(REPOSITORY, FIRST_RUN - 1, runOfJobs(FIRST_RUN - 1, 1, { index: 0, runnerName: "runner-1" }));
+    github.addRun(
+      REPOSITORY,
+      FIRST_RUN - 1,
+      runOfJobs(FIRST_RUN - 1, 1, { index: 0, runnerName: "runner-1" }),
+    );
     addOthersRuns(github, MAX_RUNS_SEARCHED + 1);
 
     const call = await reserve(server, token);
@@ -73,7 +87,11 @@ test("a run too long for the call bound is walked up to the bound, then the sear
   try {
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
     const jobs = (MAX_SEARCH_API_CALLS + 1) * JOBS_PER_PAGE;
-    github.addRun(REPOSITORY, FIRST_RUN, runOfJobs(FIRST_RUN, jobs, { index: jobs - 1, runnerName: "runner-1" }));
+    github.addRun(
+      REPOSITORY,
+      FIRST_RUN,
+      runOfJobs(FIRST_RUN, jobs, { index: jobs - 1, runnerName: "runner-1" }),
+    );
 
     const call = await reserve(server, token);
 
@@ -91,12 +109,19 @@ test("no in-progress run has a job on the runner: fails closed, and the failure 
     const { token } = await server.registerRunner("runner-1", REPOSITORY);
     addOthersRuns(github, 3);
 
-    const burst = await Promise.all([reserve(server, token), reserve(server, token), reserve(server, token)]);
+    const burst = await Promise.all([
+      reserve(server, token),
+      reserve(server, token),
+      reserve(server, token),
+    ]);
     const later = await reserve(server, token);
 
     for (const call of [...burst, later]) {
       assert.equal(call.status, 403);
-      assert.match(call.message, /no job in progress on this runner \(runner-1\) in the 3 newest in-progress runs/);
+      assert.match(
+        call.message,
+        /no job in progress on this runner \(runner-1\) in the 3 newest in-progress runs/,
+      );
     }
     assert.equal(github.count("runs"), 1, "one search for the burst and the later call");
     assert.equal(github.count("jobs"), 3);
@@ -129,7 +154,11 @@ test("an organisation runner without a hint is refused without a search", async 
   const { server, github, close } = await startWithGitHub();
   try {
     const { token } = await server.registerRunner("org-runner", null);
-    github.addRun(REPOSITORY, FIRST_RUN, runOfJobs(FIRST_RUN, 1, { index: 0, runnerName: "org-runner" }));
+    github.addRun(
+      REPOSITORY,
+      FIRST_RUN,
+      runOfJobs(FIRST_RUN, 1, { index: 0, runnerName: "org-runner" }),
+    );
 
     const call = await reserve(server, token);
 

@@ -16,7 +16,11 @@ test("concurrent runs of one key share one piece of work; a later run starts afr
     return started;
   };
 
-  const joined = [flights.run("runner", work), flights.run("runner", work), flights.run("runner", work)];
+  const joined = [
+    flights.run("runner", work),
+    flights.run("runner", work),
+    flights.run("runner", work),
+  ];
   const other = flights.run("other runner", async () => 99);
   release();
 

@@ -10,15 +10,27 @@ import { test } from "node:test";
 import { sign } from "@octokit/webhooks-methods";
 import { signatureMatches } from "../../src/webhook/signature.js";
 import { startTestServer, TEST_WEBHOOK_SECRET, type TestServer } from "../helpers/server.js";
-import { runWebhooksOf, sendWebhook, workflowJobPayload, type JobSpec } from "../helpers/webhooks.js";
+import {
+  runWebhooksOf,
+  sendWebhook,
+  workflowJobPayload,
+  type JobSpec,
+} from "../helpers/webhooks.js";
 
 const require = createRequire(import.meta.url);
 const REPOSITORY = "octo/app";
 const JOB: Omit<JobSpec, "action"> = {
-  jobId: 501, runId: 601, repository: REPOSITORY, headBranch: "feature", runnerName: "runner-1",
+  jobId: 501,
+  runId: 601,
+  repository: REPOSITORY,
+  headBranch: "feature",
+  runnerName: "runner-1",
 };
 
-async function withServer(run: (server: TestServer) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+async function withServer(
+  run: (server: TestServer) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
   const server = await startTestServer(env);
   try {
     await run(server);
@@ -42,7 +54,9 @@ async function signedHeaders(body: string, overrides: Record<string, string | un
     "x-hub-signature-256": await sign(TEST_WEBHOOK_SECRET, body),
     ...overrides,
   };
-  return Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== undefined)) as Record<string, string>;
+  return Object.fromEntries(
+    Object.entries(headers).filter(([, value]) => value !== undefined),
+  ) as Record<string, string>;
 }
 
 async function storedJobs(server: TestServer) {
@@ -52,7 +66,9 @@ async function storedJobs(server: TestServer) {
 async function mayWrite(server: TestServer, runnerName = "runner-1"): Promise<boolean> {
   const runner = (await server.server.services.runners.list()).find((r) => r.name === runnerName);
   assert.ok(runner);
-  return (await server.server.services.resolver.resolve({ runner, access: "write" })).writeScope !== null;
+  return (
+    (await server.server.services.resolver.resolve({ runner, access: "write" })).writeScope !== null
+  );
 }
 
 test("GitHub's published signature test vector verifies, and a changed byte does not", async () => {
@@ -61,7 +77,10 @@ test("GitHub's published signature test vector verifies, and a changed byte does
 
   assert.equal(await signatureMatches(secret, Buffer.from("Hello, World!"), vector), true);
   assert.equal(await signatureMatches(secret, Buffer.from("Hello, World?"), vector), false);
-  assert.equal(await signatureMatches("another secret", Buffer.from("Hello, World!"), vector), false);
+  assert.equal(
+    await signatureMatches("another secret", Buffer.from("Hello, World!"), vector),
+    false,
+  );
 });
 
 for (const [name, signature] of [
@@ -72,13 +91,21 @@ for (const [name, signature] of [
   test(`${name} is refused with 401 and nothing is recorded`, () =>
     withServer(async (server) => {
       const body = JSON.stringify(workflowJobPayload({ ...JOB, action: "in_progress" }));
-      const header = signature === "other body" ? await sign(TEST_WEBHOOK_SECRET, body + " ") : signature;
+      const header =
+        signature === "other body" ? await sign(TEST_WEBHOOK_SECRET, body + " ") : signature;
 
-      const answer = await postRaw(server, await signedHeaders(body, { "x-hub-signature-256": header }), body);
+      const answer = await postRaw(
+        server,
+        await signedHeaders(body, { "x-hub-signature-256": header }),
+        body,
+      );
 
       assert.equal(answer.status, 401);
       assert.deepEqual(await storedJobs(server), []);
-      const deliveries = await server.server.services.db.selectFrom("webhook_deliveries").selectAll().execute();
+      const deliveries = await server.server.services.db
+        .selectFrom("webhook_deliveries")
+        .selectAll()
+        .execute();
       assert.deepEqual(deliveries, []);
     }));
 }
@@ -92,8 +119,12 @@ test("a duplicate delivery is answered and changes nothing", () =>
       await server.webhook(hook.event, hook.payload);
     }
 
-    const first = await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload, { delivery });
-    const again = await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload, { delivery });
+    const first = await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload, {
+      delivery,
+    });
+    const again = await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", payload, {
+      delivery,
+    });
 
     assert.equal(first, 200);
     assert.equal(again, 200);
@@ -136,7 +167,13 @@ test("the repository's default branch follows the latest payload", () =>
 
     await server.jobEvent({ ...JOB, action: "in_progress", defaultBranch: "main" });
     const before = await resolver.resolve({ runner, access: "read" });
-    await server.jobEvent({ ...JOB, jobId: 502, action: "queued", runnerName: null, defaultBranch: "trunk" });
+    await server.jobEvent({
+      ...JOB,
+      jobId: 502,
+      action: "queued",
+      runnerName: null,
+      defaultBranch: "trunk",
+    });
     const after = await resolver.resolve({ runner, access: "read" });
 
     assert.deepEqual(before.readScopes, ["refs/heads/feature", "refs/heads/main"]);
@@ -145,29 +182,50 @@ test("the repository's default branch follows the latest payload", () =>
 
 test("GitHub's own example payloads are accepted as they are", () =>
   withServer(async (server) => {
-    const sets = require("@octokit/webhooks-examples/api.github.com/index.json") as { name: string; examples: unknown[] }[];
+    const sets = require("@octokit/webhooks-examples/api.github.com/index.json") as {
+      name: string;
+      examples: unknown[];
+    }[];
     const examples = sets.find((set) => set.name === "workflow_job")?.examples ?? [];
     assert.ok(examples.length > 0);
 
     for (const example of examples) {
-      assert.equal(await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", example), 200);
+      assert.equal(
+        await sendWebhook(server.url, TEST_WEBHOOK_SECRET, "workflow_job", example),
+        200,
+      );
     }
 
     const jobs = new Map((await storedJobs(server)).map((job) => [Number(job.id), job]));
     // Examples without an installation are acknowledged but cannot be tied to a runner record.
-    assert.equal(jobs.get(289782451)?.status, "in_progress", "a later queued example does not move it back");
+    assert.equal(
+      jobs.get(289782451)?.status,
+      "in_progress",
+      "a later queued example does not move it back",
+    );
     assert.equal(jobs.get(289782451)?.runner_name, "GitHub Actions 5");
     assert.equal(jobs.get(14541957942)?.head_branch, "renovate/got-13.x");
     assert.equal(jobs.get(12877621891)?.status, "waiting");
-    assert.equal(await server.server.services.jobs.defaultBranch("Codertocat/Hello-World"), "master");
+    assert.equal(
+      await server.server.services.jobs.defaultBranch("Codertocat/Hello-World"),
+      "master",
+    );
   }));
 
 test("a signed delivery without X-GitHub-Event or X-GitHub-Delivery is a 400", () =>
   withServer(async (server) => {
     const body = JSON.stringify(workflowJobPayload({ ...JOB, action: "in_progress" }));
 
-    const noEvent = await postRaw(server, await signedHeaders(body, { "x-github-event": undefined }), body);
-    const noDelivery = await postRaw(server, await signedHeaders(body, { "x-github-delivery": undefined }), body);
+    const noEvent = await postRaw(
+      server,
+      await signedHeaders(body, { "x-github-event": undefined }),
+      body,
+    );
+    const noDelivery = await postRaw(
+      server,
+      await signedHeaders(body, { "x-github-delivery": undefined }),
+      body,
+    );
 
     assert.equal(noEvent.status, 400);
     assert.equal(noDelivery.status, 400);

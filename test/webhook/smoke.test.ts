@@ -7,7 +7,12 @@ test("a signed in_progress workflow_job makes the runner's job resolvable", asyn
   try {
     const { runner } = await server.registerRunner("runner-1", "octo/app");
     const status = await server.jobEvent({
-      action: "in_progress", jobId: 11, runId: 101, repository: "octo/app", headBranch: "feature", runnerName: "runner-1",
+      action: "in_progress",
+      jobId: 11,
+      runId: 101,
+      repository: "octo/app",
+      headBranch: "feature",
+      runnerName: "runner-1",
     });
     assert.equal(status, 200);
     const decision = await server.server.services.resolver.resolve({ runner, access: "write" });

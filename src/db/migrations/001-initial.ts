@@ -91,7 +91,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable("entry_parts")
-    .addColumn("entry_id", "integer", (c) => c.notNull().references("cache_entries.id").onDelete("cascade"))
+    .addColumn("entry_id", "integer", (c) =>
+      c.notNull().references("cache_entries.id").onDelete("cascade"),
+    )
     .addColumn("offset", "bigint", (c) => c.notNull())
     .addColumn("size", "bigint", (c) => c.notNull())
     .addColumn("blob_name", "text", (c) => c.notNull())
@@ -100,7 +102,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable("staged_blocks")
-    .addColumn("entry_id", "integer", (c) => c.notNull().references("cache_entries.id").onDelete("cascade"))
+    .addColumn("entry_id", "integer", (c) =>
+      c.notNull().references("cache_entries.id").onDelete("cascade"),
+    )
     .addColumn("block_id", "text", (c) => c.notNull())
     .addColumn("size", "bigint", (c) => c.notNull())
     .addColumn("blob_name", "text", (c) => c.notNull())
@@ -110,7 +114,15 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ["staged_blocks", "entry_parts", "cache_entries", "webhook_deliveries", "jobs", "repositories", "runners"]) {
+  for (const table of [
+    "staged_blocks",
+    "entry_parts",
+    "cache_entries",
+    "webhook_deliveries",
+    "jobs",
+    "repositories",
+    "runners",
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

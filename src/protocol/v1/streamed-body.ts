@@ -28,11 +28,9 @@ export async function requireOctetStream(
 ): Promise<void> {
   const mediaType = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
   if (mediaType !== CHUNK_MEDIA_TYPE) {
-    await reply
-      .code(UNSUPPORTED_MEDIA_TYPE)
-      .send({
-        message: `chunks must be sent as Content-Type: ${CHUNK_MEDIA_TYPE}, got ${mediaType ?? "none"}`,
-      });
+    await reply.code(UNSUPPORTED_MEDIA_TYPE).send({
+      message: `chunks must be sent as Content-Type: ${CHUNK_MEDIA_TYPE}, got ${mediaType ?? "none"}`,
+    });
   }
 }
 

@@ -65,7 +65,9 @@ export class MessageCodec<S extends MessageSpec> {
 
   fromBinary(bytes: Uint8Array): Message<S> {
     const message = this.empty() as Record<string, unknown>;
-    const fields = Object.entries(this.spec).map(([name, field]) => [field.number, { name, field }] as const);
+    const fields = Object.entries(this.spec).map(
+      ([name, field]) => [field.number, { name, field }] as const,
+    );
     const byNumber = new Map(fields);
     const reader = new BinaryReader(bytes);
     try {
@@ -79,7 +81,8 @@ export class MessageCodec<S extends MessageSpec> {
         }
         const { name, field } = known;
         const expected = wireTypeOf(field.kind);
-        if (wireType !== expected) throw malformed(`${this.name}.${name} has wire type ${wireType}, not ${expected}`);
+        if (wireType !== expected)
+          throw malformed(`${this.name}.${name} has wire type ${wireType}, not ${expected}`);
         if (field.kind === "repeated string") (message[name] as string[]).push(reader.string());
         else if (field.kind === "string") message[name] = reader.string();
         else if (field.kind === "int64") message[name] = reader.int64().toString();
@@ -108,7 +111,8 @@ export class MessageCodec<S extends MessageSpec> {
       const value = (message as Record<string, unknown>)[name];
       if (isDefault(value, field.kind)) continue;
       const tagged = () => writer.tag(field.number, wireTypeOf(field.kind));
-      if (field.kind === "repeated string") for (const item of value as string[]) tagged().string(item);
+      if (field.kind === "repeated string")
+        for (const item of value as string[]) tagged().string(item);
       else if (field.kind === "string") tagged().string(value as string);
       else if (field.kind === "int64") tagged().int64(value as string);
       else tagged().bool(value as boolean);

@@ -35,11 +35,17 @@ export const finalizeCacheEntryUpload = defineRpc({
     try {
       const reserved = await services.uploads.uploadingByKey(repository, scope, key, version);
       const entry = await services.uploads.commit(reserved, size);
-      request.log.info({ event: "entry_committed", ...logged, entryId: entry.id, size }, "entry committed");
+      request.log.info(
+        { event: "entry_committed", ...logged, entryId: entry.id, size },
+        "entry committed",
+      );
       return { ...answer, ok: true, entry_id: String(entry.id) };
     } catch (error) {
       if (!(error instanceof ServiceError) || !REFUSED.has(error.code)) throw error;
-      request.log.info({ event: "finalize_refused", ...logged, reason: error.message }, "finalize refused");
+      request.log.info(
+        { event: "finalize_refused", ...logged, reason: error.message },
+        "finalize refused",
+      );
       return { ...answer, message: error.message };
     }
   },

@@ -22,15 +22,30 @@ export const getCacheEntryDownloadUrl = defineRpc({
     const { caller, decision } = await services.gate.admit(request, "read");
     if (decision.repository === null || decision.readScopes.length === 0) return miss;
 
-    const entry = await findEntry(services.db, decision.repository, decision.readScopes, keys, version);
+    const entry = await findEntry(
+      services.db,
+      decision.repository,
+      decision.readScopes,
+      keys,
+      version,
+    );
     const logged = { repository: decision.repository, key: keys[0], requestId: request.id };
     if (!entry) {
-      request.log.info({ event: "cache_miss", ...logged, scopes: decision.readScopes }, "cache miss");
+      request.log.info(
+        { event: "cache_miss", ...logged, scopes: decision.readScopes },
+        "cache miss",
+      );
       return miss;
     }
     await recordAccess(services.db, entry.id, caller.id);
     request.log.info(
-      { event: "cache_hit", ...logged, entryId: entry.id, scope: entry.scope, matchedKey: entry.key },
+      {
+        event: "cache_hit",
+        ...logged,
+        entryId: entry.id,
+        scope: entry.scope,
+        matchedKey: entry.key,
+      },
       "cache hit",
     );
     return {

@@ -74,7 +74,9 @@ export async function v2Routes(app: FastifyInstance, services: Services): Promis
   // unless those calls go on to the results upstream (results-passthrough.ts).
   if (services.config.resultsUpstreamUrl !== undefined) return;
   app.all("/twirp/*", async (request) => {
-    throw badRoute(`no Twirp route for ${request.method} ${request.routeOptions.url ?? "this path"}`);
+    throw badRoute(
+      `no Twirp route for ${request.method} ${request.routeOptions.url ?? "this path"}`,
+    );
   });
 }
 
@@ -83,7 +85,9 @@ function wireFormatOf(request: FastifyRequest): WireFormat {
   const mediaType = header.split(";")[0]?.trim().toLowerCase() ?? "";
   const format = FORMATS[mediaType];
   if (format === undefined) {
-    throw badRoute(`unsupported Content-Type "${header.slice(0, 80)}": use application/json or application/protobuf`);
+    throw badRoute(
+      `unsupported Content-Type "${header.slice(0, 80)}": use application/json or application/protobuf`,
+    );
   }
   return format;
 }

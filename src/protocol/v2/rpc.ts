@@ -22,7 +22,9 @@ export interface AnyRpc {
 
 export type WireFormat = "json" | "protobuf";
 
-export function defineRpc<Req extends MessageSpec, Res extends MessageSpec>(rpc: Rpc<Req, Res>): AnyRpc {
+export function defineRpc<Req extends MessageSpec, Res extends MessageSpec>(
+  rpc: Rpc<Req, Res>,
+): AnyRpc {
   return {
     decode(bytes, format) {
       if (format === "protobuf") return rpc.request.fromBinary(bytes);
