@@ -111,7 +111,7 @@ test("a runner whose job completed misses on lookup and is refused a save", asyn
   const client = new V1Client(server.url, runner.token, workspace, runnerTemp);
   await saveFrom(client, dir, "before-completion", "finished");
 
-  await completeJob(server, runner, REPOSITORY, "main");
+  await completeJob(server, runner);
 
   assert.equal(await restoredWriter(client, dir, "before-completion"), undefined);
   const lookup = await v1Call(
