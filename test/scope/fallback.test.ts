@@ -363,3 +363,23 @@ test("the v2 Twirp API gets the same answer: a hint in the header resolves, a re
     await close();
   }
 });
+
+test("a job of the same runner name in an older attempt of the run grants nothing", async () => {
+  const { server, github, close } = await startWithGitHub();
+  try {
+    const { token } = await server.registerRunner("runner-7", REPOSITORY);
+    // Attempt 1 had this runner's job (still shown in progress); attempt 2 runs elsewhere.
+    const firstAttempt = runOfJobs(RUN, 5, { index: 0, runnerName: "runner-7", runAttempt: 1 });
+    const secondAttempt = runOfJobs(RUN, 5, { index: 0, runnerName: "runner-9", runAttempt: 2 });
+    github.addRun(REPOSITORY, RUN, [...firstAttempt, ...secondAttempt]);
+
+    const refused = await reserve(server, token, { runIdHeader: RUN });
+
+    assert.equal(refused.status, 403);
+    assert.match(refused.message, /cache write denied: .*no job on this runner/);
+    const walk = github.calls.filter((call) => call.route === "jobs");
+    assert.ok(walk.length > 0 && walk.every((call) => call.query.filter === "latest"));
+  } finally {
+    await close();
+  }
+});
