@@ -6,6 +6,7 @@ import { buildApp } from "./app.js";
 import { expireAbandonedUploads, startHousekeeping } from "./cache/housekeeping.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./log.js";
+import { pruneHistory } from "./scope/history.js";
 import { createServices, type Services } from "./services.js";
 
 export interface RunningServer {
@@ -21,7 +22,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const app = await buildApp(services);
   const address = await app.listen({ host: config.host, port: config.port });
   const stopHousekeeping = startHousekeeping(
-    () => expireAbandonedUploads(services.db, services.blobs, log, config.uploadTimeoutSeconds),
+    async () => {
+      await expireAbandonedUploads(services.db, services.blobs, log, config.uploadTimeoutSeconds);
+      await pruneHistory(services.db, log);
+    },
     config.housekeepingIntervalSeconds,
     log,
   );
