@@ -102,11 +102,20 @@ export class Uploads {
   }
 
   /** The entry an upload call names, which must still be uploading. */
-  async uploading(entryId: number, repository?: string): Promise<CacheEntry> {
+  async uploading(
+    entryId: number,
+    owner?: { repository: string; scope: string },
+  ): Promise<CacheEntry> {
     let query = this.db.selectFrom("cache_entries").selectAll().where("id", "=", entryId);
-    if (repository !== undefined) query = query.where("repository", "=", repository);
+    if (owner !== undefined) query = query.where("repository", "=", owner.repository);
     const row = await query.executeTakeFirst();
     if (!row) throw notFound(`cache entry ${entryId} does not exist`);
+    // The scope before the state: whether another branch's entry is committed is not the caller's to learn.
+    if (owner !== undefined && row.scope !== owner.scope) {
+      throw forbidden(
+        `cache entry ${entryId} was reserved for another scope than this job's ${owner.scope}`,
+      );
+    }
     if (row.state !== "uploading") throw conflict(`cache entry ${entryId} is already committed`);
     return toEntry(row);
   }

@@ -447,6 +447,19 @@ test("another repository's upload is not found, another branch's is forbidden", 
   );
 });
 
+test("another branch's committed entry is forbidden, not reported as committed", async () => {
+  const cacheId = await reserve("sealed-elsewhere", 4);
+  const range = { ...OCTET_STREAM, "content-range": "bytes 0-3/*" };
+  assert.equal((await call("PATCH", `caches/${cacheId}`, Buffer.from("seal"), range)).status, 204);
+  assert.equal((await call("POST", `caches/${cacheId}`, { size: 4 })).status, 204);
+  await refused(403, /reserved for another scope/, () =>
+    v1Call(server.url, featureToken, "PATCH", `caches/${cacheId}`, Buffer.alloc(4), range),
+  );
+  await refused(403, /reserved for another scope/, () =>
+    v1Call(server.url, featureToken, "POST", `caches/${cacheId}`, { size: 4 }),
+  );
+});
+
 test("a committed entry takes no more chunks and no second commit", async () => {
   const cacheId = await reserve("sealed", 4);
   const range = { ...OCTET_STREAM, "content-range": "bytes 0-3/*" };

@@ -40,11 +40,8 @@ export async function ownedUpload(
   writer: Writer,
   cacheId: number,
 ): Promise<CacheEntry> {
-  const entry = await services.uploads.uploading(cacheId, writer.repository);
-  if (entry.scope !== writer.writeScope) {
-    throw forbidden(
-      `cache entry ${cacheId} was reserved for another scope than this job's ${writer.writeScope}`,
-    );
-  }
-  return entry;
+  return services.uploads.uploading(cacheId, {
+    repository: writer.repository,
+    scope: writer.writeScope,
+  });
 }
