@@ -28,6 +28,7 @@ export async function findEntry(
       const hit = exact.find((row) => row.key === key);
       if (hit) return toEntry(hit);
       // A plain comparison, not LIKE: `%` and `_` in keys are ordinary characters here.
+      // Missing for PostgreSQL: the key column needs COLLATE "C" for `>=` to bound a prefix.
       const newest = await committed
         .where("key", ">=", key)
         .where(sql<string>`substr(${sql.ref("key")}, 1, length(${key}))`, "=", key)

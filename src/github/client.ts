@@ -222,6 +222,7 @@ export class OctokitGitHubClient implements GitHubClient {
   ): Promise<PullRequestSummary[]> {
     const [owner, repo] = splitRepository(repository);
     const request = await this.authorized(installationId, signal);
+    // Missing: later pages; a head branch with more pull requests than one page is not searched further.
     const query = { owner, repo, head, state: "all" as const, per_page: PULLS_PER_PAGE };
     const list = () => request("GET /repos/{owner}/{repo}/pulls", query);
     const response = await this.guarded(installationId, signal, list);

@@ -29,6 +29,7 @@ export class JobStore {
       .where("installation_id", "=", runner.installationId)
       .where("runner_name", "=", runner.name);
     if (runner.repository !== null) query = query.where("repository", "=", runner.repository);
+    // Missing for PostgreSQL: NULLS LAST here (SQLite already sorts nulls last in DESC order).
     return query.orderBy("started_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst();
   }
 

@@ -2,6 +2,8 @@
  * Single flight: concurrent callers asking the same question share one answer. A runner's cache
  * calls arrive in bursts (a restore of many keys, parallel upload chunks), and each one must not
  * become its own walk through GitHub's API.
+ *
+ * Missing: sharing across replicas; each process keeps its own flights (and remembered failures).
  */
 export class SingleFlight<K, V> {
   private readonly inFlight = new Map<K, Promise<V>>();

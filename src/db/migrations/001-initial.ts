@@ -59,6 +59,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable("cache_entries")
+    // Missing for PostgreSQL: an identity column instead of SQLite's integer autoincrement.
     .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
     .addColumn("repository", "text", (c) => c.notNull())
     .addColumn("scope", "text", (c) => c.notNull())
