@@ -11,6 +11,12 @@ import type { GitHubTokenDecisions } from "../identity/github-token-decision.js"
 import type { Logger } from "../log.js";
 import type { Access, ScopeDecision, ScopeResolver } from "../scope/decision.js";
 
+/**
+ * How a refused save starts its message, in both protocols: the newer official clients (5.3+,
+ * 6.1+) recognise it and report a policy refusal as a warning; older ones print it as it is.
+ */
+export const WRITE_DENIED_PREFIX = "cache write denied:";
+
 /** Request header and query parameter that may carry a run-id hint for the API fallback. */
 export const RUN_ID_HEADER = "x-github-run-id";
 export const RUN_ID_QUERY = "run_id";

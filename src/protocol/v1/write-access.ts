@@ -7,14 +7,8 @@
 import type { FastifyRequest } from "fastify";
 import type { CacheEntry } from "../../cache/entry.js";
 import { forbidden } from "../../errors.js";
-import type { Caller } from "../caller.js";
+import { WRITE_DENIED_PREFIX, type Caller } from "../caller.js";
 import type { Services } from "../../services.js";
-
-/**
- * The prefix newer clients (5.3+, 6.1+) recognise to report a policy refusal as
- * CacheWriteDeniedError; 3.x logs the whole message as it is.
- */
-export const WRITE_DENIED_PREFIX = "cache write denied:";
 
 export interface Writer extends Caller {
   repository: string;

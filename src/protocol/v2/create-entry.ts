@@ -10,9 +10,7 @@
 import { validateKey, validateVersion } from "../../cache/keys.js";
 import { createEntryRequest, createEntryResponse } from "./messages.js";
 import { defineRpc } from "./rpc.js";
-
-/** The official client (5.3/6.1+) recognises a refused write by this start of the message. */
-export const WRITE_DENIED_PREFIX = "cache write denied:";
+import { WRITE_DENIED_PREFIX } from "../caller.js";
 
 /** Reserved: `{ok, signed_upload_url}`; refused: `{ok:false, message}`; duplicate: 409. */
 export const createCacheEntry = defineRpc({

@@ -8,7 +8,7 @@
  */
 import { validateKey, validateVersion } from "../../cache/keys.js";
 import { badRequest, ServiceError, type ErrorCode } from "../../errors.js";
-import { WRITE_DENIED_PREFIX } from "./create-entry.js";
+import { WRITE_DENIED_PREFIX } from "../caller.js";
 import { finalizeUploadRequest, finalizeUploadResponse } from "./messages.js";
 import { defineRpc } from "./rpc.js";
 
