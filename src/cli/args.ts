@@ -41,3 +41,9 @@ export function required<T>(flag: string, value: T | undefined): T {
   if (value === undefined) throw new UsageError(`--${flag} is required`);
   return value;
 }
+
+/** `--expires-in <seconds>`, which the commands that mint tokens share; undefined when absent. */
+export function expiresInOf(values: { "expires-in"?: string | boolean }): number | undefined {
+  const raw = values["expires-in"];
+  return typeof raw === "string" ? positiveInteger("expires-in", raw) : undefined;
+}

@@ -2,8 +2,12 @@
  * Commands name a runner by id or by name. A name is unique only within an installation and
  * repository, so a name that matches several records is refused rather than guessed.
  */
+import type { Config } from "../config.js";
 import type { Runner, RunnerRegistry } from "../identity/runners.js";
+import type { Services } from "../services.js";
 import { CommandFailure } from "./command.js";
+import { withServices } from "./open-services.js";
+import { assertServerKeys } from "./runner-env.js";
 
 export async function findRunner(runners: RunnerRegistry, idOrName: string): Promise<Runner> {
   const byId = await runners.get(idOrName);
@@ -20,4 +24,18 @@ export async function findRunner(runners: RunnerRegistry, idOrName: string): Pro
     );
   }
   return only;
+}
+
+/**
+ * Runs `action` on the runner `idOrName` names, with the services of the data folder, once it is
+ * sure tokens minted here would verify on the server (same token secret).
+ */
+export function withNamedRunner<T>(
+  idOrName: string,
+  action: (runner: Runner, services: Services, config: Config) => Promise<T>,
+): Promise<T> {
+  return withServices(async (services, config) => {
+    assertServerKeys(services);
+    return action(await findRunner(services.runners, idOrName), services, config);
+  });
 }

@@ -1,7 +1,7 @@
 /**
  * `gha-cache runner add`: registers a runner and prints its token and environment.
  */
-import { HELP_OPTION, parseFlags, positiveInteger, required } from "./args.js";
+import { expiresInOf, HELP_OPTION, parseFlags, positiveInteger, required } from "./args.js";
 import { EXIT_OK, type Command } from "./command.js";
 import { withServices } from "./open-services.js";
 import { assertServerKeys, issueToken, printIssued } from "./runner-env.js";
@@ -42,9 +42,7 @@ export const runnerAdd: Command = {
       "installation",
       required("installation", values.installation),
     );
-    const expiresIn = values["expires-in"];
-    const expiresInSeconds =
-      expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
+    const expiresInSeconds = expiresInOf(values);
 
     return withServices(async (services, config) => {
       assertServerKeys(services);

@@ -12,11 +12,9 @@ import type { Config } from "../config.js";
 import { PATH_CREDENTIAL_PREFIX } from "../identity/credential.js";
 import { mintRunnerToken } from "../identity/runner-token.js";
 import type { Runner } from "../identity/runners.js";
-import { HELP_OPTION, parseFlags, positiveInteger } from "./args.js";
+import { expiresInOf, HELP_OPTION, parseFlags } from "./args.js";
 import { EXIT_OK, UsageError, type Command } from "./command.js";
-import { findRunner } from "./find-runner.js";
-import { withServices } from "./open-services.js";
-import { assertServerKeys } from "./runner-env.js";
+import { withNamedRunner } from "./find-runner.js";
 
 /** Where the hook script is installed on the runner unless --hook-path says otherwise. */
 const DEFAULT_HOOK_PATH = "/opt/gha-cache/job-started-hook.sh";
@@ -79,14 +77,10 @@ export const runnerSetup: Command = {
     }
     const [idOrName] = positionals;
     if (idOrName === undefined) throw new UsageError("give the runner's id or name");
-    const expiresIn = values["expires-in"];
-    const expiresInSeconds =
-      expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
+    const expiresInSeconds = expiresInOf(values);
     const hookPath = values["hook-path"] ?? DEFAULT_HOOK_PATH;
 
-    return withServices(async (services, config) => {
-      assertServerKeys(services);
-      const runner = await findRunner(services.runners, idOrName);
+    return withNamedRunner(idOrName, async (runner, services, config) => {
       const token = await mintRunnerToken(services.secrets.tokenSecret, {
         runnerId: runner.id,
         expiresInSeconds,

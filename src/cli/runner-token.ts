@@ -3,11 +3,10 @@
  * file). Tokens are not stored, so earlier ones stay valid until they expire or the runner is
  * removed.
  */
-import { HELP_OPTION, parseFlags, positiveInteger } from "./args.js";
+import { expiresInOf, HELP_OPTION, parseFlags } from "./args.js";
 import { EXIT_OK, UsageError, type Command } from "./command.js";
-import { findRunner } from "./find-runner.js";
-import { withServices } from "./open-services.js";
-import { assertServerKeys, issueToken, printIssued } from "./runner-env.js";
+import { withNamedRunner } from "./find-runner.js";
+import { issueToken, printIssued } from "./runner-env.js";
 
 const usage = `usage: gha-cache runner token <id|name> [--expires-in <seconds>] [--json]
 
@@ -33,13 +32,9 @@ export const runnerToken: Command = {
     }
     const [idOrName] = positionals;
     if (idOrName === undefined) throw new UsageError("give the runner's id or name");
-    const expiresIn = values["expires-in"];
-    const expiresInSeconds =
-      expiresIn === undefined ? undefined : positiveInteger("expires-in", expiresIn);
+    const expiresInSeconds = expiresInOf(values);
 
-    return withServices(async (services, config) => {
-      assertServerKeys(services);
-      const runner = await findRunner(services.runners, idOrName);
+    return withNamedRunner(idOrName, async (runner, services, config) => {
       printIssued(
         await issueToken(services, runner, expiresInSeconds),
         values.json === true,

@@ -9,12 +9,9 @@
 import cacheV1 from "actions-cache-v1";
 import type { DownloadOptions, UploadOptions } from "actions-cache-v1/lib/options.js";
 import type { TestServer } from "../helpers/server.js";
+import { captureClientOutput, type ClientOutcome } from "../helpers/client-output.js";
 
-export interface ClientOutcome<T> {
-  value: T;
-  /** What the client printed: workflow commands (`::warning::...`) and info lines. */
-  output: string[];
-}
+export type { ClientOutcome };
 
 /** The two calls a workflow makes; `@actions/cache` 3.x and the current major share them. */
 export interface CacheClientModule {
@@ -59,21 +56,7 @@ export class V1Client {
     delete process.env.ACTIONS_CACHE_SERVICE_V2;
     delete process.env.ACTIONS_RESULTS_URL;
 
-    const output: string[] = [];
-    const write = process.stdout.write;
-    // The client's logger writes strings; the test runner's own reports are left alone.
-    process.stdout.write = function capture(chunk: unknown, ...rest: unknown[]): boolean {
-      if (typeof chunk === "string") {
-        output.push(...chunk.split("\n").filter((line) => line !== ""));
-        return true;
-      }
-      return (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
-    } as typeof process.stdout.write;
-    try {
-      return { value: await action(), output };
-    } finally {
-      process.stdout.write = write;
-    }
+    return captureClientOutput(action);
   }
 }
 

@@ -8,14 +8,11 @@
  */
 import * as cache from "@actions/cache";
 import type { TestServer } from "../helpers/server.js";
+import { captureClientOutput, type ClientOutcome } from "../helpers/client-output.js";
+
+export type { ClientOutcome };
 
 export const CACHE_SERVICE = "github.actions.results.api.v1.CacheService";
-
-export interface ClientOutcome<T> {
-  value: T;
-  /** What the client printed: workflow commands (`::warning::...`) and info lines. */
-  output: string[];
-}
 
 export class V2Client {
   constructor(
@@ -51,21 +48,7 @@ export class V2Client {
     process.env.RUNNER_TEMP = this.runnerTemp;
     delete process.env.ACTIONS_CACHE_MODE;
 
-    const output: string[] = [];
-    const write = process.stdout.write;
-    // The client's logger writes strings; the test runner's own reports are left alone.
-    process.stdout.write = function capture(chunk: unknown, ...rest: unknown[]): boolean {
-      if (typeof chunk === "string") {
-        output.push(...chunk.split("\n").filter((line) => line !== ""));
-        return true;
-      }
-      return (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
-    } as typeof process.stdout.write;
-    try {
-      return { value: await action(), output };
-    } finally {
-      process.stdout.write = write;
-    }
+    return captureClientOutput(action);
   }
 }
 
